@@ -1,0 +1,213 @@
+//! Engine and parser errors to [`ErrorInfo`], placed in the handler's own text.
+
+use boa_engine::JsNativeErrorKind;
+use boa_engine::error::{EngineError, RuntimeLimitError};
+use boa_engine::parser::Error as ParseError;
+use boa_engine::{Context, JsError, JsValue, js_string};
+use handlebox_protocol::{ErrorInfo, ErrorKind};
+
+use crate::handlers::LINE_OFFSET;
+
+/// An error about the data the host sent, with no position.
+pub(crate) fn input(message: String) -> ErrorInfo {
+    ErrorInfo {
+        kind: ErrorKind::Input,
+        message,
+        line: None,
+        column: None,
+    }
+}
+
+/// A parser error; `line_offset` is how many lines precede the handler's text.
+pub(crate) fn syntax(err: &ParseError, line_offset: u32, source: &str) -> ErrorInfo {
+    let (line, column) = match err {
+        ParseError::Expected { span, .. } | ParseError::Unexpected { span, .. } => {
+            (span.start().line_number(), span.start().column_number())
+        }
+        ParseError::General { position, .. } => (position.line_number(), position.column_number()),
+        ParseError::Lex {
+            err: boa_engine::parser::lexer::Error::Syntax(_, position),
+        } => (position.line_number(), position.column_number()),
+        _ => end_of(source, line_offset),
+    };
+    let message = strip_position(&err.to_string());
+    let (line, column) = clamp(line.saturating_sub(line_offset), column, source);
+    ErrorInfo {
+        kind: ErrorKind::Syntax,
+        message: format!("SyntaxError: {message}"),
+        line,
+        column,
+    }
+}
+
+/// A handler that parses, but only by closing the function it is wrapped in.
+pub(crate) fn escaped(line: u32, column: u32, source: &str) -> ErrorInfo {
+    let (line, column) = clamp(line.saturating_sub(LINE_OFFSET), column, source);
+    ErrorInfo {
+        kind: ErrorKind::Syntax,
+        message: "SyntaxError: unexpected text after the end of the handler's function \
+                  (an unbalanced '}' or ')')"
+            .to_owned(),
+        line: line.or(Some(1)),
+        column: column.or(Some(1)),
+    }
+}
+
+/// An error raised while compiling the wrapper (early errors the parser
+/// leaves to the compiler).
+pub(crate) fn compile(err: &JsError, path: &str, source: &str) -> ErrorInfo {
+    let text = err.to_string();
+    let (line, column) = position_in(&text, path)
+        .map(|(line, column)| clamp(line.saturating_sub(LINE_OFFSET), column, source))
+        .unwrap_or((None, None));
+    ErrorInfo {
+        kind: ErrorKind::Syntax,
+        message: strip_position(text.lines().next().unwrap_or_default()),
+        line,
+        column,
+    }
+}
+
+/// An error a handler's call ended with.
+pub(crate) fn runtime(
+    err: JsError,
+    path: &str,
+    source: &str,
+    unsupported: bool,
+    context: &mut Context,
+) -> ErrorInfo {
+    let text = err.to_string();
+    let (line, column) = position_in(&text, path)
+        .map(|(line, column)| clamp(line.saturating_sub(LINE_OFFSET), column, source))
+        .unwrap_or((None, None));
+    if let Some(engine) = err.as_engine() {
+        let (kind, message) = match engine {
+            EngineError::RuntimeLimit(RuntimeLimitError::Recursion)
+            | EngineError::RuntimeLimit(RuntimeLimitError::StackSize) => (
+                ErrorKind::Memory,
+                "memory limit exceeded: maximum call stack size exceeded".to_owned(),
+            ),
+            other => (ErrorKind::Thrown, format!("internal engine error: {other}")),
+        };
+        return ErrorInfo {
+            kind,
+            message,
+            line,
+            column,
+        };
+    }
+    let message = match err.as_native() {
+        Some(native) => join_name(&native_name(native.kind()), native.message()),
+        None => describe(err.as_opaque().cloned().unwrap_or_default(), context),
+    };
+    ErrorInfo {
+        kind: if unsupported {
+            ErrorKind::Unsupported
+        } else {
+            ErrorKind::Thrown
+        },
+        message,
+        line,
+        column,
+    }
+}
+
+/// `Name: message` for error objects, `String(value)` for anything else.
+pub(crate) fn describe(value: JsValue, context: &mut Context) -> String {
+    if let Some(object) = value.as_object() {
+        let name = object
+            .get(js_string!("name"), context)
+            .ok()
+            .and_then(|v| v.as_string())
+            .map(|s| s.to_std_string_escaped());
+        let message = object
+            .get(js_string!("message"), context)
+            .ok()
+            .and_then(|v| v.as_string())
+            .map(|s| s.to_std_string_escaped());
+        if let (Some(name), Some(message)) = (&name, &message) {
+            return join_name(name, message);
+        }
+    }
+    value
+        .to_string(context)
+        .map(|s| s.to_std_string_escaped())
+        .unwrap_or_else(|_| "uncaught exception".to_owned())
+}
+
+/// The constructor name JavaScript shows for a native error (Boa displays
+/// `URIError` as `UriError`).
+fn native_name(kind: &JsNativeErrorKind) -> String {
+    match kind {
+        JsNativeErrorKind::Uri => "URIError".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+fn join_name(name: &str, message: &str) -> String {
+    if message.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{name}: {message}")
+    }
+}
+
+/// The first `(path:line:column)` in an engine error's text.
+fn position_in(text: &str, path: &str) -> Option<(u32, u32)> {
+    let marker = format!("({path}:");
+    text.match_indices(&marker).find_map(|(at, _)| {
+        let rest = &text[at + marker.len()..];
+        let end = rest.find(')')?;
+        let (line, column) = rest[..end].split_once(':')?;
+        Some((line.parse().ok()?, column.parse().ok()?))
+    })
+}
+
+/// Keeps a position inside the handler's text: the wrapper's closing line
+/// maps to the end of the last line.
+fn clamp(line: u32, column: u32, source: &str) -> (Option<u32>, Option<u32>) {
+    if line == 0 {
+        return (None, None);
+    }
+    let lines = source.split('\n').count() as u32;
+    if line > lines {
+        let (last, end) = end_of(source, 0);
+        return (Some(last), Some(end));
+    }
+    (Some(line), Some(column))
+}
+
+/// Line and column just past the end of `source`, plus `line_offset`.
+fn end_of(source: &str, line_offset: u32) -> (u32, u32) {
+    let last = source.rsplit('\n').next().unwrap_or_default();
+    (
+        source.split('\n').count() as u32 + line_offset,
+        last.chars().count() as u32 + 1,
+    )
+}
+
+/// Drops Boa's trailing " at line N, col M" from a message.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_innermost_frame_of_the_handler() {
+        let text = "TypeError: x\n    at f (handler-2:7:3)\n    at <main> (handler-2:9:1)";
+        assert_eq!(position_in(text, "handler-2"), Some((7, 3)));
+        assert_eq!(position_in(text, "handler-1"), None);
+    }
+
+    #[test]
+    fn positions_past_the_text_land_on_its_end() {
+        assert_eq!(clamp(3, 1, "a\nbc"), (Some(2), Some(3)));
+        assert_eq!(clamp(0, 4, "a"), (None, None));
+    }
+}

@@ -1,0 +1,110 @@
+//! The JavaScript side of the Handlebox sandbox, compiled to `wasm32-wasip1`.
+//!
+//! One instance of this module serves one page. The host talks to it through
+//! three exports: [`hb_alloc`] and [`hb_free`] manage buffers in the guest's
+//! memory, and [`hb_handle`] takes one JSON request (see
+//! `handlebox-protocol`) and returns one JSON response. The Boa context,
+//! the page's data and its compiled handlers live in a thread-local for the
+//! instance's whole life; the host enforces time and memory from outside.
+
+mod errors;
+mod handlers;
+mod page;
+
+use std::cell::RefCell;
+
+use handlebox_protocol::{ErrorInfo, ErrorKind, Request, Response};
+
+use page::Page;
+
+thread_local! {
+    static PAGE: RefCell<Option<Page>> = const { RefCell::new(None) };
+}
+
+/// Reserves `len` bytes in guest memory for the host to write into.
+#[unsafe(no_mangle)]
+pub extern "C" fn hb_alloc(len: u32) -> u32 {
+    let mut buffer = Vec::<u8>::with_capacity(len as usize);
+    let ptr = buffer.as_mut_ptr();
+    std::mem::forget(buffer);
+    ptr as u32
+}
+
+/// Releases a buffer obtained from [`hb_alloc`] or returned by [`hb_handle`].
+///
+/// # Safety
+/// `ptr` and `len` must describe a buffer this module handed out and that
+/// has not been freed yet.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn hb_free(ptr: u32, len: u32) {
+    // SAFETY: the caller passes back a buffer allocated here with this capacity.
+    drop(unsafe { Vec::from_raw_parts(ptr as *mut u8, 0, len as usize) });
+}
+
+/// Handles one JSON request of `len` bytes at `ptr` (a buffer from
+/// [`hb_alloc`], which this call frees) and returns the response buffer as
+/// `ptr << 32 | len`; the host frees it with [`hb_free`].
+///
+/// # Safety
+/// `ptr` and `len` must describe a buffer from [`hb_alloc`] holding `len`
+/// initialised bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn hb_handle(ptr: u32, len: u32) -> u64 {
+    // SAFETY: the host wrote `len` bytes into a buffer of capacity `len` from `hb_alloc`.
+    let input = unsafe { Vec::from_raw_parts(ptr as *mut u8, len as usize, len as usize) };
+    let response = match serde_json::from_slice::<Request>(&input) {
+        Ok(request) => {
+            drop(input);
+            handle(request)
+        }
+        Err(err) => refused(format!("malformed request: {err}")),
+    };
+    let text = serde_json::to_vec(&response)
+        .unwrap_or_else(|_| br#"{"refused":{"error":{"kind":"output","message":"unencodable response","line":null,"column":null}}}"#.to_vec());
+    let mut text = text.into_boxed_slice();
+    let out_len = text.len() as u64;
+    let out_ptr = text.as_mut_ptr() as u64;
+    std::mem::forget(text);
+    (out_ptr << 32) | out_len
+}
+
+fn handle(request: Request) -> Response {
+    match request {
+        Request::Check { handlers } => Response::Checked {
+            errors: handlers::check_all(&handlers),
+        },
+        Request::Open {
+            handlers,
+            page,
+            limits,
+        } => match Page::open(handlers, &page, limits) {
+            Ok(opened) => {
+                PAGE.with(|slot| *slot.borrow_mut() = Some(opened));
+                Response::Ready
+            }
+            Err(error) => Response::Refused { error },
+        },
+        Request::SetDigitalData { value } => {
+            with_page(|page| page.set_digital_data(value.get()).map(|()| Response::Ready))
+        }
+        Request::Call { handler, arg } => with_page(|page| Ok(page.call(handler, arg.get()))),
+    }
+}
+
+fn with_page(f: impl FnOnce(&mut Page) -> Result<Response, ErrorInfo>) -> Response {
+    PAGE.with(|slot| match slot.borrow_mut().as_mut() {
+        Some(page) => f(page).unwrap_or_else(|error| Response::Refused { error }),
+        None => refused("no page is open in this instance".to_owned()),
+    })
+}
+
+fn refused(message: String) -> Response {
+    Response::Refused {
+        error: ErrorInfo {
+            kind: ErrorKind::Input,
+            message,
+            line: None,
+            column: None,
+        },
+    }
+}

@@ -1,0 +1,285 @@
+//! The page contract of `interfaces.md`: a bare `digitalData` object, or
+//! `{digitalData, url, cookies, globals, dataLayer, referrer, title,
+//! userAgent}`. Every shape error names the path it is about.
+
+use handlebox_sandbox::PageData;
+use serde_json::{Map, Value};
+
+/// The URL a page gets when neither the page nor `digitalData.page.url`
+/// gives an absolute http(s) one (the reference's test default).
+pub const DEFAULT_URL: &str = "https://www.example.com/";
+
+/// A page file or request body that does not have the page's shape.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PageError {
+    /// The text is not JSON.
+    #[error("not valid JSON: {0}")]
+    Json(String),
+    /// A value has the wrong type; `path` is where, e.g. `$.cookies._ga`.
+    #[error("{path}: {message}")]
+    Shape {
+        /// Where the problem is.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn shape(path: &str, message: impl Into<String>) -> PageError {
+    PageError::Shape {
+        path: path.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// One page as given to the pipeline.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PageInput {
+    /// The page's `digitalData`, with its `events` array.
+    pub digital_data: Map<String, Value>,
+    /// The page URL, resolved (see [`PageInput::from_value`]).
+    pub url: String,
+    /// Raw cookie values by name.
+    pub cookies: Map<String, Value>,
+    /// Window globals.
+    pub globals: Map<String, Value>,
+    /// The GTM `dataLayer`.
+    pub data_layer: Vec<Value>,
+    /// `document.referrer`.
+    pub referrer: String,
+    /// `document.title`.
+    pub title: String,
+    /// `navigator.userAgent`.
+    pub user_agent: String,
+}
+
+impl PageInput {
+    /// Reads a page from JSON text.
+    pub fn parse(text: &str) -> Result<Self, PageError> {
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| PageError::Json(e.to_string()))?;
+        Self::from_value(value)
+    }
+
+    /// Reads a page from a JSON value: `{digitalData, …}` when it has a
+    /// `digitalData` key, else a bare `digitalData`. The URL is `url`, else
+    /// `digitalData.page.url` when that is an absolute http(s) URL, else
+    /// [`DEFAULT_URL`].
+    pub fn from_value(value: Value) -> Result<Self, PageError> {
+        let Value::Object(mut top) = value else {
+            return Err(shape("$", "a page must be a JSON object"));
+        };
+        let wrapped = top.contains_key("digitalData");
+        let (digital_data, dd_path) = if wrapped {
+            match top.remove("digitalData") {
+                Some(Value::Object(dd)) => (dd, "$.digitalData"),
+                _ => return Err(shape("$.digitalData", "must be an object")),
+            }
+        } else {
+            (std::mem::take(&mut top), "$")
+        };
+        match digital_data.get("events") {
+            None | Some(Value::Array(_)) => {}
+            Some(_) => return Err(shape(&format!("{dd_path}.events"), "must be an array")),
+        }
+        let mut page = PageInput {
+            digital_data,
+            ..PageInput::default()
+        };
+        if wrapped {
+            page.url = optional_string(&mut top, "url")?.unwrap_or_default();
+            page.referrer = optional_string(&mut top, "referrer")?.unwrap_or_default();
+            page.title = optional_string(&mut top, "title")?.unwrap_or_default();
+            page.user_agent = optional_string(&mut top, "userAgent")?.unwrap_or_default();
+            page.cookies = match top.remove("cookies") {
+                None | Some(Value::Null) => Map::new(),
+                Some(Value::Object(cookies)) => {
+                    if let Some((name, _)) = cookies.iter().find(|(_, v)| !v.is_string()) {
+                        return Err(shape(
+                            &format!("$.cookies.{name}"),
+                            "a cookie value must be a string",
+                        ));
+                    }
+                    cookies
+                }
+                Some(_) => return Err(shape("$.cookies", "must be an object of strings")),
+            };
+            page.globals = match top.remove("globals") {
+                None | Some(Value::Null) => Map::new(),
+                Some(Value::Object(globals)) => globals,
+                Some(_) => return Err(shape("$.globals", "must be an object")),
+            };
+            page.data_layer = match top.remove("dataLayer") {
+                None | Some(Value::Null) => Vec::new(),
+                Some(Value::Array(layer)) => layer,
+                Some(_) => return Err(shape("$.dataLayer", "must be an array")),
+            };
+        }
+        if page.url.is_empty() {
+            page.url = page
+                .digital_data
+                .get("page")
+                .and_then(|p| p.get("url"))
+                .and_then(Value::as_str)
+                .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+                .unwrap_or(DEFAULT_URL)
+                .to_owned();
+        }
+        Ok(page)
+    }
+
+    /// The page's events, in page order.
+    pub fn events(&self) -> &[Value] {
+        self.digital_data
+            .get("events")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    /// What the sandbox's helpers read for this page.
+    pub fn sandbox_data(&self) -> PageData {
+        PageData {
+            digital_data: Value::Object(self.digital_data.clone()),
+            url: self.url.clone(),
+            cookies: self.cookies.clone(),
+            globals: Value::Object(self.globals.clone()),
+            data_layer: Value::Array(self.data_layer.clone()),
+        }
+    }
+}
+
+fn optional_string(top: &mut Map<String, Value>, key: &str) -> Result<Option<String>, PageError> {
+    match top.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(shape(&format!("$.{key}"), "must be a string")),
+    }
+}
+
+/// The products of an event, as handlers.md lists them: `product`; else every
+/// `listing.items[]`; else every `cart.lineItems[].product`; else every
+/// `transaction.lineItems[].product`; else `listItem.product` or every
+/// `listItems[].product`. Each with the path it was found at.
+pub fn products_of(event: &Value) -> Vec<(String, &Value)> {
+    if let Some(product) = event.get("product").filter(|p| p.is_object()) {
+        return vec![("product".to_owned(), product)];
+    }
+    let each = |list: &str, items: &str, inner: Option<&str>| -> Vec<(String, &Value)> {
+        let Some(items_value) = event
+            .get(list)
+            .and_then(|l| l.get(items))
+            .and_then(Value::as_array)
+        else {
+            return Vec::new();
+        };
+        items_value
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| match inner {
+                Some(key) => item
+                    .get(key)
+                    .filter(|p| p.is_object())
+                    .map(|p| (format!("{list}.{items}[{i}].{key}"), p)),
+                None => item
+                    .is_object()
+                    .then(|| (format!("{list}.{items}[{i}]"), item)),
+            })
+            .collect()
+    };
+    for found in [
+        each("listing", "items", None),
+        each("cart", "lineItems", Some("product")),
+        each("transaction", "lineItems", Some("product")),
+    ] {
+        if !found.is_empty() {
+            return found;
+        }
+    }
+    if let Some(product) = event
+        .get("listItem")
+        .and_then(|l| l.get("product"))
+        .filter(|p| p.is_object())
+    {
+        return vec![("listItem.product".to_owned(), product)];
+    }
+    event
+        .get("listItems")
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| {
+                    item.get("product")
+                        .filter(|p| p.is_object())
+                        .map(|p| (format!("listItems[{i}].product"), p))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn bare_digital_data_takes_its_url_from_the_page() {
+        let page = PageInput::from_value(
+            json!({"page": {"url": "https://a.example/x?y=1"}, "events": []}),
+        )
+        .unwrap();
+        assert_eq!(page.url, "https://a.example/x?y=1");
+        let page = PageInput::from_value(json!({"page": {"url": "/relative"}})).unwrap();
+        assert_eq!(page.url, DEFAULT_URL);
+    }
+
+    #[test]
+    fn wrapped_page_reads_every_field() {
+        let page = PageInput::from_value(json!({
+            "digitalData": {"events": [{"name": "Viewed Page"}]},
+            "url": "https://shop.example/?utm_source=x",
+            "cookies": {"_ga": "GA1"}, "globals": {"a": 1}, "dataLayer": [{}],
+            "referrer": "https://ref.example/", "title": "Thanks", "userAgent": "UA"
+        }))
+        .unwrap();
+        assert_eq!(page.events().len(), 1);
+        assert_eq!(page.url, "https://shop.example/?utm_source=x");
+        assert_eq!(
+            (page.title.as_str(), page.user_agent.as_str()),
+            ("Thanks", "UA")
+        );
+    }
+
+    #[test]
+    fn shape_errors_name_the_path() {
+        let err =
+            PageInput::from_value(json!({"digitalData": {}, "cookies": {"_ga": 1}})).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "$.cookies._ga: a cookie value must be a string"
+        );
+        let err = PageInput::from_value(json!({"events": {}})).unwrap_err();
+        assert_eq!(err.to_string(), "$.events: must be an array");
+        assert!(matches!(PageInput::parse("{"), Err(PageError::Json(_))));
+        assert!(PageInput::from_value(json!([1])).is_err());
+    }
+
+    #[test]
+    fn products_follow_the_reference_order() {
+        let event = json!({"listing": {"items": [{"id": 1}, {"id": 2}]}, "cart": {"lineItems": [{"product": {"id": 3}}]}});
+        let ids: Vec<_> = products_of(&event)
+            .iter()
+            .map(|(_, p)| p["id"].clone())
+            .collect();
+        assert_eq!(ids, [json!(1), json!(2)]);
+        let event =
+            json!({"transaction": {"lineItems": [{"product": {"id": "a"}}, {"quantity": 1}]}});
+        let found = products_of(&event);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, "transaction.lineItems[0].product");
+        assert!(products_of(&json!({"name": "Viewed Page"})).is_empty());
+    }
+}

@@ -1,0 +1,220 @@
+//! The messages the Handlebox host and its WebAssembly guest exchange.
+//!
+//! The host writes one JSON [`Request`] into guest memory and reads back one
+//! JSON [`Response`]. Both sides compile this crate, so the wire format has a
+//! single definition. Values that are JavaScript data (events, results) travel
+//! as raw JSON text so that neither side re-encodes them.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+/// How the text of a handler is shaped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SourceForm {
+    /// The body of a function, as the admin panel stores it.
+    Body,
+    /// A whole `function (event) { … }` or arrow function expression.
+    Function,
+}
+
+/// What a handler's `this` is, and whether it gets the helper prelude.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Role {
+    /// An event variable: `this` holds the helpers; the body form gets the
+    /// `_digitalData`, `_get`, … locals.
+    Variable,
+    /// An override function: `this` is the integration, no helpers.
+    Override {
+        /// Name returned by `this.getName()`.
+        integration: String,
+        /// Options read by `this.getOption(name)`.
+        options: Map<String, Value>,
+    },
+}
+
+/// One handler as the guest compiles it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HandlerSource {
+    /// The handler's JavaScript text, exactly as the user wrote it.
+    pub source: String,
+    /// Body or function form.
+    pub form: SourceForm,
+    /// Name of the single parameter in body form (`event` or `product`).
+    pub param: String,
+    /// What `this` is when the handler runs.
+    pub role: Role,
+}
+
+/// The page a guest instance serves: everything the helpers can read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageData {
+    /// The page's `digitalData`, read by `_digitalData`.
+    pub digital_data: Value,
+    /// The page URL, read by `_queryParam`.
+    pub url: String,
+    /// Raw cookie values by name, read (percent-decoded) by `_cookie`.
+    pub cookies: Map<String, Value>,
+    /// Window globals, read by `_global`.
+    pub globals: Value,
+    /// The GTM `dataLayer` array, read by `_dataLayer`.
+    pub data_layer: Value,
+}
+
+/// Limits the guest enforces itself (the host enforces time and memory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GuestLimits {
+    /// Largest JSON text a handler result (or changed argument) may have.
+    pub max_output_bytes: usize,
+    /// Most console lines kept per call; the rest are counted, not kept.
+    pub max_log_lines: usize,
+    /// Longest console line kept, in bytes; longer lines are cut.
+    pub max_log_line_bytes: usize,
+    /// Deepest JavaScript call stack, in frames.
+    pub max_call_depth: usize,
+}
+
+/// A message from the host to the guest.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Request {
+    /// Parse handlers without running anything; answered by
+    /// [`Response::Checked`].
+    Check {
+        /// The handlers to parse.
+        handlers: Vec<HandlerSource>,
+    },
+    /// Set up this instance for one page; answered by [`Response::Ready`].
+    Open {
+        /// Handlers of the project, addressed by index in [`Request::Call`].
+        handlers: Vec<HandlerSource>,
+        /// The page the handlers will see.
+        page: Box<PageData>,
+        /// Limits for every later call.
+        limits: GuestLimits,
+    },
+    /// Replace the page's `digitalData`; answered by [`Response::Ready`].
+    SetDigitalData {
+        /// The new `digitalData`, as JSON text.
+        value: Box<RawValue>,
+    },
+    /// Run one handler; answered by [`Response::Called`].
+    Call {
+        /// Index into the handlers given to [`Request::Open`].
+        handler: usize,
+        /// The event or product, as JSON text.
+        arg: Box<RawValue>,
+    },
+}
+
+/// Category of a handler failure; the names are part of the public Result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ErrorKind {
+    /// The handler's text does not parse.
+    Syntax,
+    /// The handler threw.
+    Thrown,
+    /// The call ran past its deadline.
+    Timeout,
+    /// The page ran past its memory cap (or its call stack limit).
+    Memory,
+    /// The handler used something the sandbox does not offer.
+    Unsupported,
+    /// The result could not be converted or is too large.
+    Output,
+    /// The input data was refused.
+    Input,
+}
+
+impl ErrorKind {
+    /// The kind's name as it appears in results.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Syntax => "syntax",
+            ErrorKind::Thrown => "thrown",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Memory => "memory",
+            ErrorKind::Unsupported => "unsupported",
+            ErrorKind::Output => "output",
+            ErrorKind::Input => "input",
+        }
+    }
+}
+
+/// A handler failure, positioned in the handler's own text (1-based).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorInfo {
+    /// What went wrong.
+    pub kind: ErrorKind,
+    /// The message, for example `TypeError: cannot read property 'x' of undefined`.
+    pub message: String,
+    /// Line in the handler's text, when known.
+    pub line: Option<u32>,
+    /// Column in the handler's text, when known.
+    pub column: Option<u32>,
+}
+
+/// `syntax error at line 2, column 5: SyntaxError: …`, without a position when
+/// there is none.
+impl fmt::Display for ErrorInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.column) {
+            (Some(line), Some(column)) => write!(
+                f,
+                "{} error at line {line}, column {column}: {}",
+                self.kind.as_str(),
+                self.message
+            ),
+            _ => write!(f, "{} error: {}", self.kind.as_str(), self.message),
+        }
+    }
+}
+
+/// One captured `console` call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogLine {
+    /// `log`, `info`, `warn`, `error` or `debug`.
+    pub level: String,
+    /// The arguments, formatted and joined by spaces.
+    pub message: String,
+}
+
+/// A message from the guest to the host.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Response {
+    /// Parse result per handler, in request order (`None`: it parses).
+    Checked {
+        /// One entry per handler.
+        errors: Vec<Option<ErrorInfo>>,
+    },
+    /// The request was carried out.
+    Ready,
+    /// The outcome of one call.
+    Called {
+        /// The result as `JSON.stringify` wrote it; `None` when `undefined`.
+        /// Text rather than raw JSON, so that a `null` result stays `Some`.
+        value: Option<String>,
+        /// The argument after the call, as JSON text, for override functions.
+        arg: Option<String>,
+        /// What the handler wrote to the console.
+        logs: Vec<LogLine>,
+        /// Console lines beyond the limit, counted but not kept.
+        dropped_logs: usize,
+        /// Why the call failed, if it did.
+        error: Option<ErrorInfo>,
+    },
+    /// The request itself could not be carried out.
+    Refused {
+        /// What was wrong with it.
+        error: ErrorInfo,
+    },
+}

@@ -1,0 +1,94 @@
+//! The compiled guest, cached on disk so that a process after the first one
+//! starts in milliseconds instead of seconds.
+//!
+//! A cache file is named by the guest's hash and the engine's compatibility
+//! hash, so a new guest, a new wasmtime or different engine settings never
+//! load a stale file. Files are written to a temporary name and renamed, so a
+//! concurrent start never reads half a file. A file that fails to load is
+//! replaced by a fresh compilation.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use wasmtime::{Engine, Module};
+
+use crate::SandboxError;
+
+/// The guest module, built by this crate's build script.
+pub(crate) const GUEST_WASM: &[u8] = include_bytes!(env!("HANDLEBOX_GUEST_WASM"));
+const GUEST_HASH: &str = env!("HANDLEBOX_GUEST_HASH");
+
+/// How the module was obtained, for diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModuleSource {
+    /// Loaded from the disk cache.
+    Cached,
+    /// Compiled now (and written to the cache if there is one).
+    Compiled,
+}
+
+/// Loads the guest from `dir`, or compiles it and stores it there.
+///
+/// Cache problems never stop the sandbox: they are returned next to the
+/// module so the caller can log them.
+pub(crate) fn load(
+    engine: &Engine,
+    dir: Option<&Path>,
+) -> Result<(Module, ModuleSource, Option<SandboxError>), SandboxError> {
+    let Some(dir) = dir else {
+        return Ok((compile(engine)?, ModuleSource::Compiled, None));
+    };
+    let path = cache_path(engine, dir);
+    if path.exists() {
+        // SAFETY: the file was written by `Module::serialize` of this same
+        // guest and engine configuration (both are in its name) into the
+        // user's own cache directory; wasmtime checks the header and the
+        // compatibility of the code before using it.
+        match unsafe { Module::deserialize_file(engine, &path) } {
+            Ok(module) => return Ok((module, ModuleSource::Cached, None)),
+            Err(err) => {
+                let _ = std::fs::remove_file(&path);
+                let module = compile(engine)?;
+                let warning = store(&module, dir, &path)
+                    .err()
+                    .or(Some(SandboxError::Cache {
+                        path,
+                        message: format!("unreadable cache file replaced: {err}"),
+                    }));
+                return Ok((module, ModuleSource::Compiled, warning));
+            }
+        }
+    }
+    let module = compile(engine)?;
+    let warning = store(&module, dir, &path).err();
+    Ok((module, ModuleSource::Compiled, warning))
+}
+
+fn compile(engine: &Engine) -> Result<Module, SandboxError> {
+    Module::new(engine, GUEST_WASM)
+        .map_err(|e| SandboxError::Engine(format!("compiling the guest module: {e}")))
+}
+
+fn cache_path(engine: &Engine, dir: &Path) -> PathBuf {
+    let mut hasher = DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    dir.join(format!("guest-{GUEST_HASH}-{:016x}.cwasm", hasher.finish()))
+}
+
+fn store(module: &Module, dir: &Path, path: &Path) -> Result<(), SandboxError> {
+    let fail = |message: String| SandboxError::Cache {
+        path: path.to_owned(),
+        message,
+    };
+    std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create directory: {e}")))?;
+    let bytes = module
+        .serialize()
+        .map_err(|e| fail(format!("cannot serialize module: {e}")))?;
+    let temp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&temp, bytes).map_err(|e| fail(format!("cannot write: {e}")))?;
+    std::fs::rename(&temp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&temp);
+        fail(format!("cannot move into place: {e}"))
+    })
+}

@@ -1,0 +1,200 @@
+//! What the host gives a guest instance: its store state, a memory limiter
+//! that remembers when the cap was hit, and the eight WASI functions Boa
+//! imports, as stubs. There is no file system, environment or network to
+//! reach: `fd_write` only captures stdout/stderr text (a guest panic message),
+//! `environ_*` report nothing, `poll_oneoff` is not supported.
+
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use wasmtime::{Caller, Extern, Linker, ResourceLimiter};
+
+const WASI: &str = "wasi_snapshot_preview1";
+const ERRNO_SUCCESS: i32 = 0;
+const ERRNO_BADF: i32 = 8;
+const ERRNO_FAULT: i32 = 21;
+const ERRNO_INVAL: i32 = 28;
+const ERRNO_NOTSUP: i32 = 58;
+
+/// Most guest output (stdout + stderr) kept per instance.
+const MAX_GUEST_OUTPUT: usize = 16 << 10;
+
+/// The store's data for one instance.
+pub(crate) struct HostState {
+    pub(crate) limiter: MemoryLimiter,
+    /// What the guest wrote to stdout or stderr (a panic message).
+    pub(crate) output: Vec<u8>,
+    started: Instant,
+}
+
+impl HostState {
+    pub(crate) fn new(memory_bytes: usize) -> Self {
+        Self {
+            limiter: MemoryLimiter {
+                max_bytes: memory_bytes,
+                hit: false,
+            },
+            output: Vec::new(),
+            started: Instant::now(),
+        }
+    }
+
+    /// The memory cap, in bytes.
+    pub(crate) fn limiter_max(&self) -> usize {
+        self.limiter.max_bytes
+    }
+}
+
+/// Refuses to grow memory past the cap, and remembers that it did.
+pub(crate) struct MemoryLimiter {
+    max_bytes: usize,
+    /// Set once a growth past the cap was refused.
+    pub(crate) hit: bool,
+}
+
+/// The trap raised when a page asks for more memory than its cap.
+#[derive(Debug, thiserror::Error)]
+#[error("memory limit of {0} bytes exceeded")]
+pub(crate) struct MemoryLimitHit(pub(crate) usize);
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.max_bytes {
+            self.hit = true;
+            return Err(MemoryLimitHit(self.max_bytes).into());
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 1 << 20)
+    }
+}
+
+/// The trap raised when the guest calls `proc_exit`.
+#[derive(Debug, thiserror::Error)]
+#[error("the guest exited with status {0}")]
+pub(crate) struct GuestExit(pub(crate) i32);
+
+fn memory(caller: &mut Caller<'_, HostState>) -> Option<wasmtime::Memory> {
+    match caller.get_export("memory") {
+        Some(Extern::Memory(memory)) => Some(memory),
+        _ => None,
+    }
+}
+
+fn write_bytes(caller: &mut Caller<'_, HostState>, at: i32, bytes: &[u8]) -> i32 {
+    let Some(memory) = memory(caller) else {
+        return ERRNO_FAULT;
+    };
+    match memory.write(caller, at as u32 as usize, bytes) {
+        Ok(()) => ERRNO_SUCCESS,
+        Err(_) => ERRNO_FAULT,
+    }
+}
+
+fn read_u32(data: &[u8], at: usize) -> Option<u32> {
+    let bytes = data.get(at..at + 4)?;
+    Some(u32::from_le_bytes(bytes.try_into().ok()?))
+}
+
+/// Adds the WASI stubs to `linker`.
+pub(crate) fn add_wasi(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    linker.func_wrap(
+        WASI,
+        "random_get",
+        |mut caller: Caller<'_, HostState>, buf: i32, len: i32| -> i32 {
+            let mut bytes = vec![0u8; len as u32 as usize];
+            if getrandom::fill(&mut bytes).is_err() {
+                return ERRNO_NOTSUP;
+            }
+            write_bytes(&mut caller, buf, &bytes)
+        },
+    )?;
+    linker.func_wrap(
+        WASI,
+        "environ_sizes_get",
+        |mut caller: Caller<'_, HostState>, count: i32, size: i32| -> i32 {
+            match write_bytes(&mut caller, count, &0u32.to_le_bytes()) {
+                ERRNO_SUCCESS => write_bytes(&mut caller, size, &0u32.to_le_bytes()),
+                errno => errno,
+            }
+        },
+    )?;
+    linker.func_wrap(
+        WASI,
+        "environ_get",
+        |_: Caller<'_, HostState>, _environ: i32, _buf: i32| -> i32 { ERRNO_SUCCESS },
+    )?;
+    linker.func_wrap(
+        WASI,
+        "clock_time_get",
+        |mut caller: Caller<'_, HostState>, id: i32, _precision: i64, out: i32| -> i32 {
+            let nanos = match id {
+                0 => SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map(|d| d.as_nanos() as u64)
+                    .unwrap_or(0),
+                1..=3 => caller.data().started.elapsed().as_nanos() as u64,
+                _ => return ERRNO_INVAL,
+            };
+            write_bytes(&mut caller, out, &nanos.to_le_bytes())
+        },
+    )?;
+    linker.func_wrap(
+        WASI,
+        "fd_write",
+        |mut caller: Caller<'_, HostState>, fd: i32, iovs: i32, count: i32, written: i32| -> i32 {
+            if fd != 1 && fd != 2 {
+                return ERRNO_BADF;
+            }
+            let Some(memory) = memory(&mut caller) else {
+                return ERRNO_FAULT;
+            };
+            let (data, state) = memory.data_and_store_mut(&mut caller);
+            let mut total = 0u32;
+            for i in 0..count.max(0) as usize {
+                let at = iovs as u32 as usize + i * 8;
+                let (Some(ptr), Some(len)) = (read_u32(data, at), read_u32(data, at + 4)) else {
+                    return ERRNO_FAULT;
+                };
+                let Some(chunk) = data.get(ptr as usize..ptr as usize + len as usize) else {
+                    return ERRNO_FAULT;
+                };
+                let room = MAX_GUEST_OUTPUT.saturating_sub(state.output.len());
+                state
+                    .output
+                    .extend_from_slice(&chunk[..chunk.len().min(room)]);
+                total = total.saturating_add(len);
+            }
+            write_bytes(&mut caller, written, &total.to_le_bytes())
+        },
+    )?;
+    linker.func_wrap(
+        WASI,
+        "poll_oneoff",
+        |_: Caller<'_, HostState>, _in: i32, _out: i32, _n: i32, _events: i32| -> i32 {
+            ERRNO_NOTSUP
+        },
+    )?;
+    linker.func_wrap(
+        WASI,
+        "proc_exit",
+        |_: Caller<'_, HostState>, code: i32| -> wasmtime::Result<()> {
+            Err(GuestExit(code).into())
+        },
+    )?;
+    linker.func_wrap(WASI, "sched_yield", |_: Caller<'_, HostState>| -> i32 {
+        ERRNO_SUCCESS
+    })?;
+    Ok(())
+}

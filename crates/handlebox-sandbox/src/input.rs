@@ -1,0 +1,91 @@
+//! Checks on JSON going into the sandbox: size and nesting are capped before
+//! anything reaches the guest, with an error that says where the limit was hit.
+
+use handlebox_protocol::{ErrorInfo, ErrorKind};
+use serde_json::Value;
+
+use crate::Limits;
+
+/// Encodes `value` for the guest, refusing it when it is too deep or too large.
+///
+/// `what` names the value in the error ("the event", "digitalData").
+pub(crate) fn encode(value: &Value, what: &str, limits: &Limits) -> Result<String, ErrorInfo> {
+    if let Some(path) = too_deep(value, limits.max_input_depth, &mut vec![]) {
+        return Err(refuse(format!(
+            "{what} is nested deeper than {} levels (at {path})",
+            limits.max_input_depth
+        )));
+    }
+    let text = value.to_string();
+    if text.len() > limits.max_input_bytes {
+        return Err(refuse(format!(
+            "{what} is {} bytes of JSON, more than the limit of {} bytes",
+            text.len(),
+            limits.max_input_bytes
+        )));
+    }
+    Ok(text)
+}
+
+fn refuse(message: String) -> ErrorInfo {
+    ErrorInfo {
+        kind: ErrorKind::Input,
+        message,
+        line: None,
+        column: None,
+    }
+}
+
+/// The path of the first value nested deeper than `max` levels, if any.
+fn too_deep(value: &Value, max: usize, path: &mut Vec<String>) -> Option<String> {
+    let children: Box<dyn Iterator<Item = (String, &Value)>> = match value {
+        Value::Array(items) => {
+            Box::new(items.iter().enumerate().map(|(i, v)| (format!("[{i}]"), v)))
+        }
+        Value::Object(map) => Box::new(map.iter().map(|(k, v)| (format!(".{k}"), v))),
+        _ => return None,
+    };
+    if path.len() >= max {
+        return Some(format!("${}", path.concat()));
+    }
+    for (step, child) in children {
+        path.push(step);
+        if let Some(found) = too_deep(child, max, path) {
+            return Some(found);
+        }
+        path.pop();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn refuses_deep_nesting_and_names_the_path() {
+        let limits = Limits {
+            max_input_depth: 2,
+            ..Limits::default()
+        };
+        assert!(encode(&json!({"a": {"b": 1}}), "the event", &limits).is_ok());
+        let err = encode(&json!({"a": {"b": [1]}}), "the event", &limits).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Input);
+        assert!(err.message.contains("at $.a.b"), "{}", err.message);
+    }
+
+    #[test]
+    fn refuses_large_input() {
+        let limits = Limits {
+            max_input_bytes: 10,
+            ..Limits::default()
+        };
+        let err = encode(&json!({"text": "0123456789"}), "digitalData", &limits).unwrap_err();
+        assert!(
+            err.message.starts_with("digitalData is 21 bytes"),
+            "{}",
+            err.message
+        );
+    }
+}

@@ -1,0 +1,196 @@
+//! One guest instance and the request/response exchange with it, with the
+//! deadline, fuel and memory cap applied to every request. A request that
+//! traps leaves the instance unusable: the caller drops it.
+
+use std::time::Duration;
+
+use handlebox_protocol::{ErrorInfo, ErrorKind, Request, Response};
+use wasmtime::{Engine, InstancePre, Memory, Store, Trap, TypedFunc};
+
+use crate::SandboxError;
+use crate::host::{GuestExit, HostState, MemoryLimitHit};
+use crate::sandbox::TICK;
+
+/// What a request is allowed to spend.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Budget {
+    pub(crate) deadline: Duration,
+    pub(crate) fuel: Option<u64>,
+}
+
+/// What a request spent.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Spent {
+    pub(crate) fuel: Option<u64>,
+}
+
+pub(crate) struct Instance {
+    store: Store<HostState>,
+    memory: Memory,
+    alloc: TypedFunc<u32, u32>,
+    free: TypedFunc<(u32, u32), ()>,
+    handle: TypedFunc<(u32, u32), u64>,
+    fuel_enabled: bool,
+}
+
+impl Instance {
+    pub(crate) fn new(
+        engine: &Engine,
+        pre: &InstancePre<HostState>,
+        memory_bytes: usize,
+        pool_size: u32,
+    ) -> Result<Self, SandboxError> {
+        let mut store = Store::new(engine, HostState::new(memory_bytes));
+        store.limiter(|state| &mut state.limiter);
+        store.epoch_deadline_trap();
+        store.set_epoch_deadline(1_000);
+        let fuel_enabled = store.set_fuel(u64::MAX).is_ok();
+        let instance = pre.instantiate(&mut store).map_err(|e| {
+            if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+                .is_some()
+            {
+                SandboxError::Busy { limit: pool_size }
+            } else if store.data().limiter.hit {
+                SandboxError::Engine(format!(
+                    "the guest needs more than the memory limit of {memory_bytes} bytes to start"
+                ))
+            } else {
+                SandboxError::Engine(format!("instantiating the guest: {e:#}"))
+            }
+        })?;
+        let engine_error = |e: wasmtime::Error| SandboxError::Engine(format!("guest exports: {e}"));
+        let memory = instance
+            .get_memory(&mut store, "memory")
+            .ok_or_else(|| SandboxError::Engine("the guest exports no memory".to_owned()))?;
+        let alloc = instance
+            .get_typed_func(&mut store, "hb_alloc")
+            .map_err(engine_error)?;
+        let free = instance
+            .get_typed_func(&mut store, "hb_free")
+            .map_err(engine_error)?;
+        let handle = instance
+            .get_typed_func(&mut store, "hb_handle")
+            .map_err(engine_error)?;
+        let mut this = Self {
+            store,
+            memory,
+            alloc,
+            free,
+            handle,
+            fuel_enabled,
+        };
+        if let Ok(init) = instance.get_typed_func::<(), ()>(&mut this.store, "_initialize") {
+            init.call(&mut this.store, ())
+                .map_err(|e| SandboxError::Engine(format!("initialising the guest: {e}")))?;
+        }
+        Ok(this)
+    }
+
+    /// Bytes of linear memory the instance has now.
+    pub(crate) fn memory_bytes(&self) -> u64 {
+        self.memory.data_size(&self.store) as u64
+    }
+
+    /// Sends one request; `Err` is a trap, after which the instance must be dropped.
+    pub(crate) fn request(
+        &mut self,
+        request: &Request,
+        budget: Budget,
+    ) -> Result<(Response, Spent), ErrorInfo> {
+        let bytes = serde_json::to_vec(request).map_err(|e| ErrorInfo {
+            kind: ErrorKind::Input,
+            message: format!("cannot encode the request: {e}"),
+            line: None,
+            column: None,
+        })?;
+        let ticks = budget.deadline.as_micros().div_ceil(TICK.as_micros()) as u64;
+        self.store.set_epoch_deadline(ticks.max(1));
+        let fuel = budget.fuel.unwrap_or(u64::MAX);
+        if self.fuel_enabled {
+            let _ = self.store.set_fuel(fuel);
+        }
+        let result = self.exchange(&bytes);
+        let spent = Spent {
+            fuel: self
+                .fuel_enabled
+                .then(|| fuel.saturating_sub(self.store.get_fuel().unwrap_or(0))),
+        };
+        match result {
+            Ok(response) => Ok((response, spent)),
+            Err(err) => Err(self.classify(err, budget)),
+        }
+    }
+
+    fn exchange(&mut self, bytes: &[u8]) -> wasmtime::Result<Response> {
+        let len = u32::try_from(bytes.len())?;
+        let ptr = self.alloc.call(&mut self.store, len)?;
+        self.memory.write(&mut self.store, ptr as usize, bytes)?;
+        let packed = self.handle.call(&mut self.store, (ptr, len))?;
+        let (out_ptr, out_len) = ((packed >> 32) as u32, packed as u32);
+        let data = self.memory.data(&self.store);
+        let text = data
+            .get(out_ptr as usize..out_ptr as usize + out_len as usize)
+            .ok_or_else(|| wasmtime::Error::msg("the guest answered outside its memory"))?
+            .to_vec();
+        self.free.call(&mut self.store, (out_ptr, out_len))?;
+        Ok(serde_json::from_slice(&text)?)
+    }
+
+    fn classify(&self, err: wasmtime::Error, budget: Budget) -> ErrorInfo {
+        let memory = |message: String| ErrorInfo {
+            kind: ErrorKind::Memory,
+            message,
+            line: None,
+            column: None,
+        };
+        if self.store.data().limiter.hit || err.downcast_ref::<MemoryLimitHit>().is_some() {
+            return memory(format!(
+                "memory limit exceeded: the page needed more than {} MiB",
+                self.store.data().limiter_max() >> 20
+            ));
+        }
+        let (kind, message) = match err.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => (
+                ErrorKind::Timeout,
+                format!(
+                    "time limit exceeded: the call ran longer than {} ms",
+                    budget.deadline.as_millis()
+                ),
+            ),
+            Some(Trap::OutOfFuel) => (
+                ErrorKind::Timeout,
+                format!(
+                    "time limit exceeded: the call ran more than {} instructions (fuel)",
+                    budget.fuel.unwrap_or(u64::MAX)
+                ),
+            ),
+            Some(Trap::StackOverflow) => (
+                ErrorKind::Memory,
+                "memory limit exceeded: maximum call stack size exceeded".to_owned(),
+            ),
+            _ => {
+                let output = String::from_utf8_lossy(&self.store.data().output);
+                let detail = output.trim();
+                let exit = err.downcast_ref::<GuestExit>().map(|e| e.to_string());
+                let detail = match (detail.is_empty(), exit) {
+                    (false, _) => detail.to_owned(),
+                    (true, Some(exit)) => exit,
+                    (true, None) => format!("{err:#}"),
+                };
+                if detail.contains("memory allocation of") || detail.contains("capacity overflow") {
+                    return memory(format!("memory limit exceeded: {detail}"));
+                }
+                (
+                    ErrorKind::Thrown,
+                    format!("the JavaScript engine stopped: {detail}"),
+                )
+            }
+        };
+        ErrorInfo {
+            kind,
+            message,
+            line: None,
+            column: None,
+        }
+    }
+}

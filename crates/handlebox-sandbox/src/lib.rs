@@ -1,0 +1,43 @@
+//! Runs SegmentStream handler functions in a sandbox.
+//!
+//! Handlers are JavaScript; they run in the Boa engine compiled to
+//! WebAssembly, inside wasmtime, which enforces a deadline per call (epoch
+//! interruption) and a memory cap per page. A trap costs one instance, never
+//! the process.
+//!
+//! The flow, top to bottom:
+//! - [`Sandbox`] holds the wasmtime engine and the compiled guest module
+//!   (cached on disk, see [`SandboxConfig::cache_dir`]). One per process.
+//! - [`Project`] is a set of [`HandlerSpec`]s checked once up front; it is
+//!   `Send + Sync` and serves any number of pages at once.
+//! - [`Page`] is one page's isolated JavaScript world (one instance, like a
+//!   browser tab): the page's data enters it once, then [`Page::call`] runs
+//!   handlers on events and products and returns a [`CallOutcome`].
+//!
+//! ```no_run
+//! use handlebox_sandbox::{HandlerSpec, PageData, Project, Sandbox, SandboxConfig};
+//! let sandbox = Sandbox::new(SandboxConfig::default())?;
+//! let spot = HandlerSpec::variable("spot", "return _digitalData('website.redesign') ? 'redesign' : 'old';");
+//! let project = Project::compile(&sandbox, vec![spot]).map_err(|e| e.to_string())?;
+//! let mut page = project.open_page(PageData::default())?;
+//! let outcome = page.call(0, &serde_json::json!({"name": "Viewed Page"}))?;
+//! assert_eq!(outcome.value, Some(serde_json::json!("old")));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod cache;
+mod config;
+mod error;
+mod host;
+mod input;
+mod instance;
+mod page;
+mod project;
+mod sandbox;
+
+pub use config::{Limits, SandboxConfig};
+pub use error::{CompileErrors, SandboxError};
+pub use handlebox_protocol::{ErrorInfo, ErrorKind, LogLine, PageData, SourceForm};
+pub use page::{CallOutcome, Cost, Page};
+pub use project::{HandlerRole, HandlerSpec, Project, Scope, detect_form};
+pub use sandbox::Sandbox;

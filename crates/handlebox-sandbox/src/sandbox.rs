@@ -1,0 +1,125 @@
+//! The process-wide part: the wasmtime engine configured for limits, the
+//! compiled guest, the instance pool and the epoch ticker that drives every
+//! deadline.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::Duration;
+
+use wasmtime::{
+    Engine, InstanceAllocationStrategy, InstancePre, Linker, OptLevel, PoolingAllocationConfig,
+};
+
+use crate::cache::{self, ModuleSource};
+use crate::host::{self, HostState};
+use crate::instance::Instance;
+use crate::{SandboxConfig, SandboxError};
+
+/// How often the engine's epoch advances; deadlines are counted in ticks.
+pub(crate) const TICK: Duration = Duration::from_millis(1);
+
+/// The engine and compiled guest, shared by every project and page.
+///
+/// Cheap to clone; `Send + Sync`. Build one per process: building compiles
+/// (or loads from the disk cache) the guest module.
+#[derive(Clone)]
+pub struct Sandbox {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    pre: InstancePre<HostState>,
+    config: SandboxConfig,
+    module_source: ModuleSource,
+    cache_warning: Option<String>,
+    stop_ticker: Arc<AtomicBool>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.stop_ticker.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Sandbox {
+    /// Builds the engine, loads or compiles the guest and starts the ticker.
+    pub fn new(config: SandboxConfig) -> Result<Self, SandboxError> {
+        let engine = Engine::new(&engine_config(&config))
+            .map_err(|e| SandboxError::Engine(e.to_string()))?;
+        let cache_dir = config.resolved_cache_dir();
+        let (module, module_source, cache_warning) = cache::load(&engine, cache_dir.as_deref())?;
+        let mut linker = Linker::new(&engine);
+        host::add_wasi(&mut linker).map_err(|e| SandboxError::Engine(e.to_string()))?;
+        let pre = linker
+            .instantiate_pre(&module)
+            .map_err(|e| SandboxError::Engine(format!("linking the guest: {e}")))?;
+        let stop_ticker = Arc::new(AtomicBool::new(false));
+        spawn_ticker(engine.clone(), stop_ticker.clone())?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                engine,
+                pre,
+                config,
+                module_source,
+                cache_warning: cache_warning.map(|w| w.to_string()),
+                stop_ticker,
+            }),
+        })
+    }
+
+    /// The configuration this sandbox was built with.
+    pub fn config(&self) -> &SandboxConfig {
+        &self.inner.config
+    }
+
+    /// Whether the guest came from the disk cache (`true`) or was compiled.
+    pub fn loaded_from_cache(&self) -> bool {
+        self.inner.module_source == ModuleSource::Cached
+    }
+
+    /// Why the disk cache could not be used, if it could not.
+    pub fn cache_warning(&self) -> Option<&str> {
+        self.inner.cache_warning.as_deref()
+    }
+
+    pub(crate) fn instantiate(&self, memory_bytes: usize) -> Result<Instance, SandboxError> {
+        Instance::new(
+            &self.inner.engine,
+            &self.inner.pre,
+            memory_bytes,
+            self.inner.config.max_open_pages,
+        )
+    }
+}
+
+fn engine_config(config: &SandboxConfig) -> wasmtime::Config {
+    let mut engine = wasmtime::Config::new();
+    engine.epoch_interruption(true);
+    engine.consume_fuel(config.fuel);
+    engine.cranelift_opt_level(OptLevel::Speed);
+    let pages = config.max_open_pages.max(1);
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_memories(pages)
+        .total_tables(pages)
+        .total_core_instances(pages)
+        .max_memory_size(config.limits.memory_bytes.next_multiple_of(64 << 10))
+        .linear_memory_keep_resident(2 << 20)
+        .table_keep_resident(64 << 10);
+    engine.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    engine
+}
+
+fn spawn_ticker(engine: Engine, stop: Arc<AtomicBool>) -> Result<(), SandboxError> {
+    thread::Builder::new()
+        .name("handlebox-epoch".to_owned())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                thread::sleep(TICK);
+                engine.increment_epoch();
+            }
+        })
+        .map(drop)
+        .map_err(|e| SandboxError::Engine(format!("cannot start the deadline ticker: {e}")))
+}

@@ -1,0 +1,44 @@
+//! `handlebox`: test SegmentStream handler functions outside the browser.
+//!
+//! Each command lives in its own module; this file parses the command line
+//! and turns every outcome into an exit status: 0 success, 1 a failed
+//! `eval`, `check` or `test`, 2 unusable input or arguments (one line on
+//! stderr that says what and where).
+
+mod error;
+mod eval;
+mod files;
+mod report;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Runs SegmentStream handler functions in a sandbox.
+#[derive(Debug, Parser)]
+#[command(name = "handlebox", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run one handler on one event or product and show its value, console
+    /// output, errors and cost.
+    Eval(eval::EvalArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Eval(args) => eval::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("handlebox: {err}");
+            err.exit_code()
+        }
+    }
+}

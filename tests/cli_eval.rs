@@ -1,0 +1,212 @@
+//! `handlebox eval` through the real binary: formats, exit statuses and the
+//! one-line errors for unusable input.
+
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+fn handlebox(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_handlebox"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn json_of(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn spot_on_the_built_in_page() {
+    let out = handlebox(&[
+        "eval",
+        "--file",
+        "fixtures/handlers/spot.js",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let result = json_of(&out);
+    assert_eq!(result["value"], json!("redesign"));
+    assert_eq!(result["undefined"], json!(false));
+    assert_eq!(result["error"], Value::Null);
+    assert!(result["cost"]["micros"].as_u64().unwrap() > 0);
+    assert!(result["cost"]["memoryBytes"].as_u64().unwrap() > 1 << 20);
+}
+
+#[test]
+fn pretty_output_shows_value_and_cost() {
+    let out = handlebox(&[
+        "eval",
+        "--file",
+        "fixtures/handlers/spot.js",
+        "--format",
+        "pretty",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("value     \"redesign\""), "{text}");
+    assert!(text.contains("MiB memory"), "{text}");
+}
+
+#[test]
+fn undefined_and_console_output() {
+    let out = handlebox(&[
+        "eval",
+        "--code",
+        "console.info('seen', event.name)",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let result = json_of(&out);
+    assert_eq!(result["value"], Value::Null);
+    assert_eq!(result["undefined"], json!(true));
+    assert_eq!(
+        result["logs"],
+        json!([{"level": "info", "message": "seen Viewed Page"}])
+    );
+}
+
+#[test]
+fn product_scope_on_a_chosen_event_with_fuel() {
+    let out = handlebox(&[
+        "eval",
+        "--file",
+        "fixtures/handlers/product-id-by-region.js",
+        "--scope",
+        "product",
+        "--event",
+        "Completed Transaction",
+        "--product",
+        "1",
+        "--fuel",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let result = json_of(&out);
+    assert_eq!(result["value"], json!("sku-2_msk"));
+    assert!(result["cost"]["fuel"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn override_shows_the_changed_event() {
+    let page = r#"{"digitalData": {"events": [{"name": "Completed Transaction", "user": {"segments": ["test"]}}]}}"#;
+    let dir = std::env::temp_dir().join(format!("handlebox-eval-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("staff-order.json");
+    std::fs::write(&path, page).unwrap();
+    let out = handlebox(&[
+        "eval",
+        "--file",
+        "fixtures/handlers/ignore-internal-traffic.js",
+        "--override",
+        "Flocktory",
+        "--page",
+        path.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json_of(&out)["value"]["ignore"], json!(true));
+}
+
+#[test]
+fn a_throwing_handler_exits_1_with_its_position() {
+    let out = handlebox(&[
+        "eval",
+        "--file",
+        "fixtures/handlers/broken-null-user.js",
+        "--page",
+        "fixtures/pages/home-anonymous.json",
+        "--format",
+        "pretty",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("error     thrown at line 1, column 24: TypeError"),
+        "{text}"
+    );
+    assert!(text.contains("1 | var email = event.user.email;"), "{text}");
+}
+
+#[test]
+fn syntax_errors_and_timeouts_exit_1() {
+    let out = handlebox(&[
+        "eval",
+        "--code",
+        "var a = 1;\nreturn a +;",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let error = &json_of(&out)["error"];
+    assert_eq!(
+        (error["kind"].as_str(), error["line"].as_u64()),
+        (Some("syntax"), Some(2))
+    );
+
+    let out = handlebox(&[
+        "eval",
+        "--code",
+        "while (true) {}",
+        "--deadline-ms",
+        "20",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json_of(&out)["error"]["kind"], json!("timeout"));
+}
+
+#[test]
+fn unusable_input_exits_2_with_one_line() {
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["eval", "--file", "no/such/handler.js"],
+            "cannot read handler file no/such/handler.js",
+        ),
+        (
+            &["eval", "--code", "1", "--page", "Cargo.toml"],
+            "Cargo.toml is not valid JSON",
+        ),
+        (
+            &["eval", "--code", "1", "--event", "Bought Nothing"],
+            "no event named \"Bought Nothing\"",
+        ),
+        (
+            &[
+                "eval",
+                "--code",
+                "1",
+                "--scope",
+                "product",
+                "--page",
+                "fixtures/pages/home-anonymous.json",
+            ],
+            "has 0 products",
+        ),
+        (&["eval"], "--file"),
+    ];
+    for (args, expected) in cases {
+        let out = handlebox(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        if args.len() > 1 {
+            assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        }
+    }
+}
