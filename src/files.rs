@@ -2,7 +2,12 @@
 
 use std::path::Path;
 
-use handlebox_pipeline::{PageError, PageInput};
+use handlebox_flocktory::FlocktoryKind;
+use handlebox_pipeline::config::{self, ConfigError};
+use handlebox_pipeline::{
+    BuildError, IntegrationConfig, IntegrationKind, PageError, PageInput, Pipeline,
+};
+use handlebox_sandbox::Sandbox;
 
 use crate::error::CliError;
 
@@ -24,5 +29,50 @@ pub fn read_page(path: Option<&Path>) -> Result<PageInput, CliError> {
     PageInput::parse(&text).map_err(|e| match e {
         PageError::Json(message) => CliError::Input(format!("{name} is not valid JSON: {message}")),
         shape => CliError::Input(format!("{name}: {shape}")),
+    })
+}
+
+/// The seed example's config, used by `demo` and by `serve` without `--config`.
+pub const DEMO_CONFIG: &str = include_str!("../fixtures/configs/demo.json");
+
+/// Reads a project config file, or the demo config when `path` is `None`.
+pub fn read_config(path: Option<&Path>) -> Result<(Vec<IntegrationConfig>, String), CliError> {
+    let (text, name) = match path {
+        Some(path) => (read_text(path, "config file")?, path.display().to_string()),
+        None => (
+            DEMO_CONFIG.to_owned(),
+            "the built-in demo config".to_owned(),
+        ),
+    };
+    let configs = config::parse(&text).map_err(|e| match e {
+        ConfigError::Json(message) => {
+            CliError::Input(format!("{name} is not valid JSON: {message}"))
+        }
+        shape => CliError::Input(format!("{name}: {shape}")),
+    })?;
+    Ok((configs, name))
+}
+
+/// The integrations this build of Handlebox knows.
+pub fn kinds() -> [&'static dyn IntegrationKind; 1] {
+    [&FlocktoryKind]
+}
+
+/// Builds the pipeline of a config; every problem is one clause of the error.
+pub fn pipeline(
+    sandbox: &Sandbox,
+    configs: Vec<IntegrationConfig>,
+    name: &str,
+) -> Result<Pipeline, CliError> {
+    Pipeline::new(sandbox, configs, &kinds()).map_err(|e| match e {
+        BuildError::Invalid(problems) => CliError::Input(format!(
+            "{name}: {}",
+            problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        )),
+        BuildError::Sandbox(e) => CliError::Sandbox(e),
     })
 }

@@ -5,10 +5,12 @@
 //! `eval`, `check` or `test`, 2 unusable input or arguments (one line on
 //! stderr that says what and where).
 
+mod check;
 mod error;
 mod eval;
 mod files;
 mod report;
+mod run;
 
 use std::process::ExitCode;
 
@@ -24,6 +26,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the seed example (Flocktory, `spot` from `website.redesign`, a
+    /// thank-you page) on built-in data.
+    Demo(run::DemoArgs),
+    /// Process one page with a project config and print every call.
+    Run(run::RunArgs),
+    /// Compile every handler of a config and report every problem.
+    Check(check::CheckArgs),
     /// Run one handler on one event or product and show its value, console
     /// output, errors and cost.
     Eval(eval::EvalArgs),
@@ -32,6 +41,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo(args) => run::demo(args),
+        Command::Run(args) => run::run(args),
+        Command::Check(args) => check::run(args),
         Command::Eval(args) => eval::run(args),
     };
     match result {

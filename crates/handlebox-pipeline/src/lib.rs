@@ -1,9 +1,26 @@
-//! The page model and SegmentStream's event pipeline around the sandbox.
+//! SegmentStream's event pipeline around the Handlebox sandbox.
 //!
-//! A page (`digitalData` with its events, plus URL, cookies, globals and the
-//! GTM `dataLayer`) is read by [`page::PageInput`]; it becomes the
-//! [`handlebox_sandbox::PageData`] the handlers see.
+//! Data flows one way: a [`PageInput`] (read by [`page`]) runs through a
+//! [`Pipeline`] built from a project config ([`config`]) and the
+//! [`IntegrationKind`]s the caller offers; every event is enriched
+//! ([`enrich`], [`cart`]), passed through the project's handlers in the
+//! sandbox, and handed to each integration, which answers with its calls.
+//! The outcome is a [`PageResult`] ([`result`]).
 
+pub mod cart;
+mod clock;
+pub mod config;
+pub mod enrich;
+pub mod integration;
+pub mod js;
 pub mod page;
+mod pipeline;
+pub mod result;
 
+pub use config::{ConfigError, IntegrationConfig};
+pub use integration::{
+    Configured, Integration, IntegrationKind, IntegrationPage, OptionProblem, Tracked,
+};
 pub use page::{PageError, PageInput, products_of};
+pub use pipeline::{BuildError, CheckReport, ConfigProblem, Pipeline};
+pub use result::{EventResult, HandlerErrorResult, LogResult, PageResult, VariableResult};

@@ -1,0 +1,317 @@
+//! The project config as SegmentStream exports it — `{"integrations": {name:
+//! options}}` or `{"integrations": [{name, options}]}` — and the handler
+//! options every integration may carry (`eventEnrichments`,
+//! `overrideFunctions`).
+
+use handlebox_sandbox::{HandlerSpec, Scope};
+use serde_json::{Map, Value};
+
+use crate::integration::OptionProblem;
+
+/// One integration's entry in a config.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntegrationConfig {
+    /// Its name, e.g. `Flocktory`.
+    pub name: String,
+    /// Its options, as exported.
+    pub options: Map<String, Value>,
+}
+
+/// A config file that is not a project config.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// The text is not JSON.
+    #[error("not valid JSON: {0}")]
+    Json(String),
+    /// The JSON has the wrong shape; `path` says where.
+    #[error("{path}: {message}")]
+    Shape {
+        /// Where, e.g. `$.integrations[1].options`.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Reads the integrations of a config, in config order.
+pub fn parse(text: &str) -> Result<Vec<IntegrationConfig>, ConfigError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| ConfigError::Json(e.to_string()))?;
+    integrations(value)
+}
+
+/// Reads the integrations of a config given as a JSON value.
+pub fn integrations(value: Value) -> Result<Vec<IntegrationConfig>, ConfigError> {
+    let shape = |path: &str, message: &str| ConfigError::Shape {
+        path: path.to_owned(),
+        message: message.to_owned(),
+    };
+    let Value::Object(mut top) = value else {
+        return Err(shape(
+            "$",
+            "a config must be a JSON object with \"integrations\"",
+        ));
+    };
+    match top.remove("integrations") {
+        Some(Value::Object(map)) => map
+            .into_iter()
+            .map(|(name, options)| match options {
+                Value::Object(options) => Ok(IntegrationConfig { name, options }),
+                Value::Null => Ok(IntegrationConfig {
+                    name,
+                    options: Map::new(),
+                }),
+                _ => Err(shape(
+                    &format!("$.integrations.{name}"),
+                    "options must be an object",
+                )),
+            })
+            .collect(),
+        Some(Value::Array(list)) => list
+            .into_iter()
+            .enumerate()
+            .map(|(i, entry)| {
+                let path = format!("$.integrations[{i}]");
+                let Value::Object(mut entry) = entry else {
+                    return Err(shape(&path, "must be an object {\"name\", \"options\"}"));
+                };
+                let Some(Value::String(name)) = entry.remove("name") else {
+                    return Err(shape(&format!("{path}.name"), "must be a string"));
+                };
+                let options = match entry.remove("options") {
+                    None | Some(Value::Null) => Map::new(),
+                    Some(Value::Object(options)) => options,
+                    Some(_) => return Err(shape(&format!("{path}.options"), "must be an object")),
+                };
+                Ok(IntegrationConfig { name, options })
+            })
+            .collect(),
+        None => Err(shape("$.integrations", "is missing")),
+        Some(_) => Err(shape("$.integrations", "must be an object or an array")),
+    }
+}
+
+/// One event variable of an integration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrichment {
+    /// Event or product scope.
+    pub scope: Scope,
+    /// Where the value is written.
+    pub prop: String,
+    /// Only for events of this name (event scope); empty for all.
+    pub event: String,
+    /// The handler's index in the project.
+    pub handler: usize,
+}
+
+/// The handlers of one integration, as indices into the project.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HandlerOptions {
+    /// Event variables, in config order.
+    pub enrichments: Vec<Enrichment>,
+    /// `overrideFunctions.event`.
+    pub override_event: Option<usize>,
+    /// `overrideFunctions.product`.
+    pub override_product: Option<usize>,
+}
+
+/// Reads `eventEnrichments` and `overrideFunctions` of `integration`,
+/// appending their handlers to `specs`.
+pub fn handler_options(
+    integration: &str,
+    options: &Map<String, Value>,
+    specs: &mut Vec<HandlerSpec>,
+) -> Result<HandlerOptions, Vec<OptionProblem>> {
+    let mut problems = Vec::new();
+    let mut found = HandlerOptions::default();
+    match options.get("eventEnrichments") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(entries)) => {
+            for (i, entry) in entries.iter().enumerate() {
+                match enrichment(integration, i, entry, specs) {
+                    Ok(e) => found.enrichments.push(e),
+                    Err(p) => problems.push(p),
+                }
+            }
+        }
+        Some(_) => problems.push(OptionProblem::new("eventEnrichments", "must be an array")),
+    }
+    match options.get("overrideFunctions") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(overrides)) => {
+            for (key, scope) in [("event", Scope::Event), ("product", Scope::Product)] {
+                let option = format!("overrideFunctions.{key}");
+                match overrides.get(key) {
+                    None | Some(Value::Null) => {}
+                    Some(Value::String(source)) if source.trim().is_empty() => {}
+                    Some(Value::String(source)) => {
+                        let spec = HandlerSpec::variable(
+                            format!("{integration} {option}"),
+                            source.clone(),
+                        )
+                        .with_scope(scope)
+                        .as_override(integration, options.clone());
+                        specs.push(spec);
+                        let index = Some(specs.len() - 1);
+                        match scope {
+                            Scope::Event => found.override_event = index,
+                            Scope::Product => found.override_product = index,
+                        }
+                    }
+                    Some(_) => {
+                        problems.push(OptionProblem::new(option, "must be a string of JavaScript"))
+                    }
+                }
+            }
+        }
+        Some(_) => problems.push(OptionProblem::new(
+            "overrideFunctions",
+            "must be an object {\"event\", \"product\"}",
+        )),
+    }
+    if problems.is_empty() {
+        Ok(found)
+    } else {
+        Err(problems)
+    }
+}
+
+fn enrichment(
+    integration: &str,
+    i: usize,
+    entry: &Value,
+    specs: &mut Vec<HandlerSpec>,
+) -> Result<Enrichment, OptionProblem> {
+    let option = format!("eventEnrichments[{i}]");
+    let problem =
+        |field: &str, message: &str| OptionProblem::new(format!("{option}.{field}"), message);
+    let Value::Object(entry) = entry else {
+        return Err(OptionProblem::new(
+            option,
+            "must be an object {scope, prop, event, handler}",
+        ));
+    };
+    let scope = match entry.get("scope") {
+        None | Some(Value::Null) => Scope::Event,
+        Some(Value::String(s)) if s == "event" || s.is_empty() => Scope::Event,
+        Some(Value::String(s)) if s == "product" => Scope::Product,
+        Some(_) => return Err(problem("scope", "must be \"event\" or \"product\"")),
+    };
+    let prop = match entry.get("prop") {
+        Some(Value::String(prop)) if is_dot_path(prop) => prop.clone(),
+        Some(Value::String(prop)) => {
+            return Err(problem(
+                "prop",
+                &format!("{prop:?} is not a dot-path such as \"spot\" or \"user.email\""),
+            ));
+        }
+        _ => return Err(problem("prop", "must be a string")),
+    };
+    let event = match entry.get("event") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(event)) => event.clone(),
+        Some(_) => return Err(problem("event", "must be a string")),
+    };
+    let Some(Value::String(source)) = entry.get("handler") else {
+        return Err(problem("handler", "must be a string of JavaScript"));
+    };
+    specs.push(
+        HandlerSpec::variable(format!("{integration} {option} ({prop})"), source.clone())
+            .with_scope(scope),
+    );
+    Ok(Enrichment {
+        scope,
+        prop,
+        event,
+        handler: specs.len() - 1,
+    })
+}
+
+/// `spot`, `user.email`, `transaction.lineItems[0].quantity`.
+pub fn is_dot_path(path: &str) -> bool {
+    let identifier = |s: &str| {
+        let mut chars = s.chars();
+        chars
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$')
+            && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+    };
+    !path.is_empty()
+        && path.split('.').all(|step| {
+            let (name, indices) = step
+                .split_once('[')
+                .map_or((step, ""), |(n, rest)| (n, rest));
+            identifier(name)
+                && (indices.is_empty()
+                    || indices.strip_suffix(']').is_some_and(|inner| {
+                        inner
+                            .split("][")
+                            .all(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+                    }))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn both_config_forms() {
+        let map = parse(r#"{"integrations": {"Flocktory": {"siteId": "1"}}}"#).unwrap();
+        let list =
+            parse(r#"{"integrations": [{"name": "Flocktory", "options": {"siteId": "1"}}]}"#)
+                .unwrap();
+        assert_eq!(map, list);
+        assert_eq!(map[0].options["siteId"], json!("1"));
+    }
+
+    #[test]
+    fn shape_errors_say_where() {
+        let err = parse(r#"{"integrations": [{"name": "F", "options": 3}]}"#).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "$.integrations[0].options: must be an object"
+        );
+        assert!(matches!(parse("{"), Err(ConfigError::Json(_))));
+        assert!(parse("{}").is_err());
+    }
+
+    #[test]
+    fn handler_options_become_labelled_specs() {
+        let options = json!({
+            "eventEnrichments": [{"scope": "event", "prop": "spot", "event": "", "handler": "return 1"}],
+            "overrideFunctions": {"event": "event.x = 1;", "product": ""}
+        });
+        let mut specs = Vec::new();
+        let found = handler_options("Flocktory", options.as_object().unwrap(), &mut specs).unwrap();
+        assert_eq!(specs[0].label, "Flocktory eventEnrichments[0] (spot)");
+        assert_eq!(specs[1].label, "Flocktory overrideFunctions.event");
+        assert_eq!(
+            (found.override_event, found.override_product),
+            (Some(1), None)
+        );
+    }
+
+    #[test]
+    fn bad_props_are_named() {
+        let options = json!({"eventEnrichments": [{"prop": "user..email", "handler": "return 1"}]});
+        let problems =
+            handler_options("F", options.as_object().unwrap(), &mut Vec::new()).unwrap_err();
+        assert_eq!(problems[0].option, "eventEnrichments[0].prop");
+    }
+
+    #[test]
+    fn dot_paths() {
+        for good in [
+            "spot",
+            "user.email",
+            "transaction.lineItems[0].quantity",
+            "a[1][2]",
+        ] {
+            assert!(is_dot_path(good), "{good}");
+        }
+        for bad in ["", "a..b", "a.", "1a", "a[x]", "a[]", "a b"] {
+            assert!(!is_dot_path(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,399 @@
+//! What the reference does to `digitalData` and to events before any
+//! integration sees them: defaults and page facts before each `Viewed Page`,
+//! user facts after `Subscribed` and `Completed Transaction`, legacy renames,
+//! and the common enrichment of products and transactions.
+
+use serde_json::{Map, Value, json};
+
+use crate::PageInput;
+use crate::js;
+
+/// `Viewed Product Category` → `Viewed Product Listing`, `Searched` →
+/// `Searched Products`; other names unchanged.
+pub fn renamed(name: &str) -> &str {
+    match name {
+        "Viewed Product Category" => "Viewed Product Listing",
+        "Searched" => "Searched Products",
+        other => other,
+    }
+}
+
+fn object<'a>(dd: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
+    let slot = dd.entry(key.to_owned()).or_insert_with(|| json!({}));
+    if !slot.is_object() {
+        *slot = json!({});
+    }
+    match slot {
+        Value::Object(map) => map,
+        _ => unreachable!("replaced by an object above"),
+    }
+}
+
+fn fill(map: &mut Map<String, Value>, key: &str, value: Value) {
+    if map.get(key).is_none_or(Value::is_null) {
+        map.insert(key.to_owned(), value);
+    }
+}
+
+/// Enriches `digitalData` as the reference does before each `Viewed Page`.
+/// `uuid` gives `user.anonymousId` when it is missing.
+pub fn before_viewed_page(
+    dd: &mut Map<String, Value>,
+    page: &PageInput,
+    uuid: impl FnOnce() -> String,
+) {
+    for key in ["website", "page", "user", "context"] {
+        object(dd, key);
+    }
+    if dd.get("cart").is_none_or(Value::is_null) {
+        dd.insert(
+            "cart".into(),
+            json!({"lineItems": [], "subtotal": 0, "total": 0}),
+        );
+    }
+    let confirmation = dd
+        .get("page")
+        .and_then(|p| p.get("type"))
+        .is_some_and(|t| t == "confirmation");
+    if confirmation && dd.get("transaction").is_none_or(Value::is_null) {
+        dd.insert("transaction".into(), json!({}));
+    }
+
+    let url = Url::split(&page.url);
+    let page_map = object(dd, "page");
+    fill(page_map, "path", json!(url.path));
+    fill(page_map, "queryString", json!(url.query));
+    fill(page_map, "hash", json!(percent_decode(url.hash)));
+    fill(page_map, "url", json!(percent_decode(&page.url)));
+    fill(page_map, "referrer", json!(page.referrer));
+    fill(page_map, "title", json!(page.title));
+
+    let context = object(dd, "context");
+    if !page.user_agent.is_empty() {
+        fill(context, "userAgent", json!(page.user_agent));
+    }
+    if context.get("campaign").is_none()
+        && let Some(campaign) = campaign(url.query)
+    {
+        context.insert("campaign".into(), campaign);
+    }
+
+    let user = object(dd, "user");
+    if user.get("isReturning").is_none() {
+        user.insert("isReturning".into(), json!(false));
+    }
+    match user.get("isLoggedIn") {
+        Some(logged_in) if js::truthy(Some(logged_in)) => {
+            user.insert("everLoggedIn".into(), json!(true));
+        }
+        Some(_) if user.get("everLoggedIn").is_none() => {
+            user.insert("everLoggedIn".into(), json!(false));
+        }
+        _ => {}
+    }
+    if user.get("anonymousId").is_none() {
+        user.insert("anonymousId".into(), json!(uuid()));
+    }
+
+    legacy_listing(dd);
+}
+
+/// `digitalData.version` below 1.1.0 / 1.1.1: listing ids from older fields.
+fn legacy_listing(dd: &mut Map<String, Value>) {
+    let Some(version) = dd.get("version").and_then(Value::as_str).map(parse_version) else {
+        return;
+    };
+    if version < [1, 1, 0] {
+        let category = dd
+            .get("page")
+            .filter(|p| p.get("type").is_some_and(|t| t == "category"))
+            .and_then(|p| p.get("categoryId"))
+            .cloned();
+        if let (Some(category), Some(Value::Object(listing))) = (category, dd.get_mut("listing")) {
+            listing.insert("categoryId".into(), category);
+        }
+    }
+    if version < [1, 1, 1] {
+        let with_list_id = |list: &mut Value| {
+            if let Value::Object(list) = list
+                && list.get("listId").is_none()
+                && let Some(name) = list.get("listName").cloned()
+            {
+                list.insert("listId".into(), name);
+            }
+        };
+        if let Some(listing) = dd.get_mut("listing") {
+            with_list_id(listing);
+        }
+        match dd.get_mut("recommendation") {
+            Some(Value::Array(lists)) => lists.iter_mut().for_each(with_list_id),
+            Some(list) => with_list_id(list),
+            None => {}
+        }
+    }
+}
+
+/// `"1.1.3"` → `[1, 1, 3]`; missing parts are 0.
+pub fn parse_version(text: &str) -> [u64; 3] {
+    let mut parts = text
+        .trim()
+        .split('.')
+        .map(|p| p.trim().parse::<u64>().unwrap_or(0));
+    [
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+    ]
+}
+
+/// What the reference remembers in `digitalData.user` after an event.
+pub fn after_event(dd: &mut Map<String, Value>, event: &Value, now: &str) {
+    match event.get("name").and_then(Value::as_str) {
+        Some("Subscribed") => {
+            let email = event.get("user").and_then(|u| u.get("email")).cloned();
+            let user = object(dd, "user");
+            user.insert("isSubscribed".into(), json!(true));
+            if let Some(email) = email {
+                fill(user, "email", email);
+            }
+        }
+        Some("Completed Transaction") => {
+            let user = object(dd, "user");
+            user.insert("hasTransacted".into(), json!(true));
+            fill(user, "lastTransactionDate", json!(now));
+        }
+        _ => {}
+    }
+}
+
+/// The common enrichment: a product given by id is merged with the catalogue
+/// product of that id; `Viewed Product Detail` and `Completed Transaction`
+/// take the page's product and transaction when they have none.
+pub fn common(event: &mut Value, dd: &Map<String, Value>) {
+    let name = event
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let Some(fields) = event.as_object_mut() else {
+        return;
+    };
+    match fields.get("product").cloned() {
+        Some(Value::String(_) | Value::Number(_)) => {
+            let id = fields.get("product").cloned().unwrap_or_default();
+            let product = find_product(dd, &id, None).unwrap_or_else(|| json!({"id": id}));
+            fields.insert("product".into(), product);
+        }
+        Some(Value::Object(given)) => {
+            if let Some(id) = given.get("id").filter(|id| !id.is_null())
+                && let Some(Value::Object(mut found)) = find_product(dd, id, given.get("skuCode"))
+            {
+                found.extend(given);
+                fields.insert("product".into(), Value::Object(found));
+            }
+        }
+        _ => {}
+    }
+    let missing =
+        |fields: &Map<String, Value>, key: &str| fields.get(key).is_none_or(Value::is_null);
+    if name == "Viewed Product Detail"
+        && missing(fields, "product")
+        && let Some(product) = dd.get("product")
+    {
+        fields.insert("product".into(), product.clone());
+    }
+    if name == "Completed Transaction"
+        && missing(fields, "transaction")
+        && let Some(transaction) = dd.get("transaction")
+    {
+        fields.insert("transaction".into(), transaction.clone());
+    }
+}
+
+/// The catalogue product with `id` (compared as strings, and by `skuCode`
+/// when the event gives one): `product`, then the items of `listing`,
+/// `recommendation`, `wishlist`, then the cart's line items.
+fn find_product(dd: &Map<String, Value>, id: &Value, sku: Option<&Value>) -> Option<Value> {
+    let wanted = js::string(Some(id));
+    let matches = |candidate: &Value| {
+        candidate
+            .get("id")
+            .is_some_and(|c| js::string(Some(c)) == wanted)
+            && sku.is_none_or(|sku| candidate.get("skuCode") == Some(sku))
+    };
+    let mut candidates: Vec<&Value> = Vec::new();
+    candidates.extend(dd.get("product"));
+    for list in ["listing", "recommendation", "wishlist"] {
+        let lists: Vec<&Value> = match dd.get(list) {
+            Some(Value::Array(many)) => many.iter().collect(),
+            Some(one) => vec![one],
+            None => vec![],
+        };
+        for list in lists {
+            if let Some(Value::Array(items)) = list.get("items") {
+                candidates.extend(items);
+            }
+        }
+    }
+    if let Some(Value::Array(lines)) = dd.get("cart").and_then(|c| c.get("lineItems")) {
+        candidates.extend(lines.iter().filter_map(|line| line.get("product")));
+    }
+    candidates.into_iter().find(|c| matches(c)).cloned()
+}
+
+/// The pieces of an absolute URL the reference reads from `location`.
+struct Url<'a> {
+    path: &'a str,
+    query: &'a str,
+    hash: &'a str,
+}
+
+impl<'a> Url<'a> {
+    fn split(url: &'a str) -> Self {
+        let (before_hash, hash) = match url.find('#') {
+            Some(at) => (&url[..at], &url[at..]),
+            None => (url, ""),
+        };
+        let (before_query, query) = match before_hash.find('?') {
+            Some(at) => (&before_hash[..at], &before_hash[at..]),
+            None => (before_hash, ""),
+        };
+        let after_scheme = before_query
+            .find("://")
+            .map_or(before_query, |at| &before_query[at + 3..]);
+        let path = after_scheme.find('/').map_or("/", |at| &after_scheme[at..]);
+        Url { path, query, hash }
+    }
+}
+
+/// `%xx` sequences decoded where they form UTF-8; anything else kept as is.
+pub fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(byte) = text
+                .get(i + 1..i + 3)
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+        {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
+}
+
+/// `context.campaign` from the query string's `utm_*` parameters; click ids
+/// imply a source and `cpc`.
+fn campaign(query: &str) -> Option<Value> {
+    let params: Vec<(String, String)> = query
+        .trim_start_matches('?')
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_owned(), percent_decode(&v.replace('+', " "))))
+        .collect();
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
+    };
+    let mut source = param("utm_source");
+    let mut medium = param("utm_medium");
+    for (click_id, implied) in [
+        ("gclid", "google"),
+        ("yclid", "yandex"),
+        ("ymclid", "yandex_market"),
+    ] {
+        if param(click_id).is_some() {
+            source = Some(implied.to_owned());
+            medium = Some("cpc".to_owned());
+        }
+    }
+    let name = param("utm_campaign");
+    if source.is_none() && medium.is_none() && name.is_none() {
+        return None;
+    }
+    Some(js::object([
+        ("name", name.map(Value::from)),
+        ("source", source.map(Value::from)),
+        ("medium", medium.map(Value::from)),
+        ("term", param("utm_term").map(Value::from)),
+        ("content", param("utm_content").map(Value::from)),
+    ]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(url: &str) -> PageInput {
+        PageInput {
+            url: url.to_owned(),
+            ..PageInput::default()
+        }
+    }
+
+    #[test]
+    fn viewed_page_fills_defaults_and_page_facts() {
+        let mut dd = Map::new();
+        dd.insert("user".into(), json!({"isLoggedIn": true}));
+        before_viewed_page(
+            &mut dd,
+            &page("https://s.example/a%20b/c?utm_source=x&gclid=1#top%21"),
+            || "id-1".into(),
+        );
+        assert_eq!(
+            dd["cart"],
+            json!({"lineItems": [], "subtotal": 0, "total": 0})
+        );
+        assert_eq!(dd["page"]["path"], json!("/a%20b/c"));
+        assert_eq!(dd["page"]["queryString"], json!("?utm_source=x&gclid=1"));
+        assert_eq!(dd["page"]["hash"], json!("#top!"));
+        assert_eq!(
+            dd["context"]["campaign"],
+            json!({"source": "google", "medium": "cpc"})
+        );
+        assert_eq!(dd["user"]["everLoggedIn"], json!(true));
+        assert_eq!(dd["user"]["isReturning"], json!(false));
+        assert_eq!(dd["user"]["anonymousId"], json!("id-1"));
+        assert!(dd.get("transaction").is_none());
+    }
+
+    #[test]
+    fn confirmation_pages_get_a_transaction() {
+        let mut dd = Map::new();
+        dd.insert("page".into(), json!({"type": "confirmation"}));
+        before_viewed_page(&mut dd, &page("https://s.example/"), String::new);
+        assert_eq!(dd["transaction"], json!({}));
+    }
+
+    #[test]
+    fn products_by_id_are_merged_with_the_catalogue() {
+        let dd = json!({"listing": {"items": [{"id": 4004, "name": "Socks", "skuCode": "S"}]}});
+        let dd = dd.as_object().unwrap();
+        let mut event = json!({"name": "Added Product", "product": "4004"});
+        common(&mut event, dd);
+        assert_eq!(event["product"]["name"], json!("Socks"));
+        let mut event = json!({"name": "Added Product", "product": {"id": "4004", "name": "Mine"}});
+        common(&mut event, dd);
+        assert_eq!(
+            event["product"],
+            json!({"id": "4004", "name": "Mine", "skuCode": "S"})
+        );
+        let mut event = json!({"name": "Added Product", "product": {"id": "4004", "skuCode": "T"}});
+        common(&mut event, dd);
+        assert_eq!(event["product"], json!({"id": "4004", "skuCode": "T"}));
+    }
+
+    #[test]
+    fn versions_compare_numerically() {
+        assert!(parse_version("1.1.10") > parse_version("1.1.3"));
+        assert_eq!(parse_version("1.1"), [1, 1, 0]);
+    }
+}

@@ -1,0 +1,711 @@
+//! A configured project and how one page runs through it.
+//!
+//! Per page: events in the reference's order (the first `Viewed Page` first,
+//! or a default one); per event, for every integration, on a copy of the
+//! event: include/exclude lists, common and integration enrichment, override
+//! functions, event variables, dropping, then the integration's calls. The
+//! sandbox page is opened only when a handler first runs, and sees
+//! `digitalData` as the reference has enriched it at that moment.
+
+use std::collections::VecDeque;
+
+use handlebox_sandbox::{CallOutcome, Page, Project, Sandbox, SandboxError, Scope};
+use serde_json::{Map, Value, json};
+
+use crate::config::{self, HandlerOptions, IntegrationConfig};
+use crate::integration::{Integration, IntegrationKind, IntegrationPage, OptionProblem};
+use crate::result::{EventResult, HandlerErrorResult, LogResult, PageResult, VariableResult};
+use crate::{PageInput, cart, clock, enrich, js, products_of};
+
+const VIEWED_PAGE: &str = "Viewed Page";
+
+/// A problem of a config, naming the integration and the option.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    /// The integration, e.g. `Flocktory`.
+    pub integration: String,
+    /// The option, e.g. `eventEnrichments[0].handler`; empty for the
+    /// integration as a whole.
+    pub option: String,
+    /// What is wrong.
+    pub message: String,
+    /// Line in the handler's text, for handler options.
+    pub line: Option<u32>,
+    /// Column in the handler's text, for handler options.
+    pub column: Option<u32>,
+}
+
+impl std::fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.integration)?;
+        if !self.option.is_empty() {
+            write!(f, " option {}", self.option)?;
+        }
+        if let (Some(line), Some(column)) = (self.line, self.column) {
+            write!(f, " (line {line}, column {column})")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Why a project could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// Options that are wrong, and handlers that do not compile.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<ConfigProblem>),
+    /// The sandbox could not check the handlers.
+    #[error("{0}")]
+    Sandbox(#[from] SandboxError),
+}
+
+/// Everything `check` finds in a config, without running anything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckReport {
+    /// Problems that stop the project from being built.
+    pub errors: Vec<ConfigProblem>,
+    /// Problems it runs with (unknown integrations, a missing `siteId`).
+    pub warnings: Vec<ConfigProblem>,
+}
+
+struct Active {
+    integration: Box<dyn Integration>,
+    handlers: HandlerOptions,
+}
+
+/// A compiled project: integrations configured, handlers compiled once.
+/// `Send + Sync`; one pipeline processes pages from many threads.
+pub struct Pipeline {
+    integrations: Vec<Active>,
+    project: Option<Project>,
+    warnings: Vec<String>,
+}
+
+impl Pipeline {
+    /// Configures every integration of `configs` that `kinds` knows and
+    /// compiles every handler; fails with every problem found.
+    pub fn new(
+        sandbox: &Sandbox,
+        configs: Vec<IntegrationConfig>,
+        kinds: &[&dyn IntegrationKind],
+    ) -> Result<Self, BuildError> {
+        let (pipeline, report) = build(sandbox, configs, kinds)?;
+        match pipeline {
+            Some(pipeline) if report.errors.is_empty() => Ok(pipeline),
+            _ => Err(BuildError::Invalid(report.errors)),
+        }
+    }
+
+    /// Every problem of a config, errors and warnings, nothing run.
+    pub fn check(
+        sandbox: &Sandbox,
+        configs: Vec<IntegrationConfig>,
+        kinds: &[&dyn IntegrationKind],
+    ) -> Result<CheckReport, SandboxError> {
+        build(sandbox, configs, kinds).map(|(_, report)| report)
+    }
+
+    /// Config warnings the project runs with.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Runs one page and returns every call and what happened to each event.
+    pub fn process(&self, page: &PageInput) -> PageResult {
+        PageRun::new(self, page).run()
+    }
+
+    /// [`Pipeline::process`] on tokio's blocking pool, so that JavaScript
+    /// never runs on the reactor threads.
+    #[cfg(feature = "tokio")]
+    pub async fn process_async(
+        self: std::sync::Arc<Self>,
+        page: PageInput,
+    ) -> Result<PageResult, tokio::task::JoinError> {
+        tokio::task::spawn_blocking(move || self.process(&page)).await
+    }
+}
+
+fn build(
+    sandbox: &Sandbox,
+    configs: Vec<IntegrationConfig>,
+    kinds: &[&dyn IntegrationKind],
+) -> Result<(Option<Pipeline>, CheckReport), SandboxError> {
+    let mut report = CheckReport::default();
+    let mut specs = Vec::new();
+    let mut owners: Vec<(String, String)> = Vec::new();
+    let mut integrations = Vec::new();
+    let problem = |integration: &str, p: OptionProblem| ConfigProblem {
+        integration: integration.to_owned(),
+        option: p.option,
+        message: p.message,
+        line: p.line,
+        column: p.column,
+    };
+    for config in configs {
+        let Some(kind) = kinds.iter().find(|k| k.name() == config.name) else {
+            report.warnings.push(ConfigProblem {
+                integration: config.name.clone(),
+                option: String::new(),
+                message: "unknown integration, skipped".to_owned(),
+                line: None,
+                column: None,
+            });
+            continue;
+        };
+        let before = specs.len();
+        let handlers = match config::handler_options(&config.name, &config.options, &mut specs) {
+            Ok(handlers) => Some(handlers),
+            Err(problems) => {
+                report
+                    .errors
+                    .extend(problems.into_iter().map(|p| problem(&config.name, p)));
+                None
+            }
+        };
+        for spec in &specs[before..] {
+            let option = spec
+                .label
+                .strip_prefix(&format!("{} ", config.name))
+                .unwrap_or(&spec.label);
+            let option = option.split(" (").next().unwrap_or(option);
+            let option = if option.starts_with("eventEnrichments") {
+                format!("{option}.handler")
+            } else {
+                option.to_owned()
+            };
+            owners.push((config.name.clone(), option));
+        }
+        match kind.configure(&config.options) {
+            Ok(configured) => {
+                report.warnings.extend(
+                    configured
+                        .warnings
+                        .into_iter()
+                        .map(|p| problem(&config.name, p)),
+                );
+                if let Some(handlers) = handlers {
+                    integrations.push(Active {
+                        integration: configured.integration,
+                        handlers,
+                    });
+                }
+            }
+            Err(problems) => {
+                report
+                    .errors
+                    .extend(problems.into_iter().map(|p| problem(&config.name, p)));
+            }
+        }
+    }
+    let results = if specs.is_empty() {
+        Vec::new()
+    } else {
+        Project::check(sandbox, &specs)?
+    };
+    for (i, error) in results.into_iter().enumerate() {
+        if let Some(error) = error {
+            let (integration, option) = owners[i].clone();
+            report.errors.push(ConfigProblem {
+                integration,
+                option,
+                message: error.message,
+                line: error.line,
+                column: error.column,
+            });
+        }
+    }
+    if !report.errors.is_empty() {
+        return Ok((None, report));
+    }
+    let project = if specs.is_empty() {
+        None
+    } else {
+        Some(Project::compile(sandbox, specs)?)
+    };
+    let warnings = report.warnings.iter().map(ToString::to_string).collect();
+    Ok((
+        Some(Pipeline {
+            integrations,
+            project,
+            warnings,
+        }),
+        report,
+    ))
+}
+
+/// An event waiting to run, with where it came from.
+struct Pending {
+    event: Value,
+    index: Option<usize>,
+    source: Option<&'static str>,
+}
+
+/// The state of one page while it runs.
+struct PageRun<'p> {
+    pipeline: &'p Pipeline,
+    input: &'p PageInput,
+    dd: Value,
+    sandbox: Option<Result<Page, String>>,
+    dd_changed: bool,
+    trackers: Vec<(Box<dyn IntegrationPage + 'p>, bool)>,
+    result: PageResult,
+    now: String,
+}
+
+impl<'p> PageRun<'p> {
+    fn new(pipeline: &'p Pipeline, input: &'p PageInput) -> Self {
+        let trackers = pipeline
+            .integrations
+            .iter()
+            .map(|a| (a.integration.page(), false))
+            .collect();
+        Self {
+            pipeline,
+            input,
+            dd: Value::Object(input.digital_data.clone()),
+            sandbox: None,
+            dd_changed: false,
+            trackers,
+            result: PageResult {
+                warnings: pipeline.warnings.clone(),
+                ..PageResult::default()
+            },
+            now: clock::now_iso(),
+        }
+    }
+
+    fn run(mut self) -> PageResult {
+        let events = self.input.events();
+        let first_view = events
+            .iter()
+            .position(|e| e.get("name").and_then(Value::as_str) == Some(VIEWED_PAGE));
+        let mut queue = VecDeque::new();
+        match first_view {
+            Some(i) => queue.push_back(Pending {
+                event: events[i].clone(),
+                index: Some(i),
+                source: None,
+            }),
+            None => queue.push_back(Pending {
+                event: json!({"name": VIEWED_PAGE, "source": "DDManager SDK"}),
+                index: None,
+                source: Some("pipeline"),
+            }),
+        }
+        for (i, event) in events.iter().enumerate() {
+            if Some(i) != first_view {
+                queue.push_back(Pending {
+                    event: event.clone(),
+                    index: Some(i),
+                    source: None,
+                });
+            }
+        }
+        while let Some(pending) = queue.pop_front() {
+            let generated = self.event(pending);
+            for event in generated.into_iter().rev() {
+                queue.push_front(event);
+            }
+        }
+        self.result
+    }
+
+    fn dd_map(&mut self) -> &mut Map<String, Value> {
+        if !self.dd.is_object() {
+            self.dd = json!({});
+        }
+        match &mut self.dd {
+            Value::Object(map) => map,
+            _ => unreachable!("made an object above"),
+        }
+    }
+
+    /// Runs one event; returns the events it generated (`Updated Cart`).
+    fn event(&mut self, pending: Pending) -> Vec<Pending> {
+        let mut out = EventResult {
+            index: pending.index,
+            source: pending.source.map(str::to_owned),
+            ..EventResult::default()
+        };
+        let mut event = pending.event;
+        if !event.is_object() {
+            out.dropped = true;
+            out.warnings.push(format!(
+                "{} is not an object; it was skipped",
+                describe_index(pending.index)
+            ));
+            self.result.events.push(out);
+            return Vec::new();
+        }
+        if let Some(Value::String(name)) = event.get_mut("name") {
+            let new = enrich::renamed(name);
+            if new != name {
+                *name = new.to_owned();
+            }
+        }
+        let name = event
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        out.name = name.clone();
+        if name == VIEWED_PAGE {
+            let input = self.input;
+            enrich::before_viewed_page(self.dd_map(), input, clock::uuid_v4);
+            self.dd_changed = true;
+        }
+        let generated = if name == "Updated Cart" {
+            self.updated_cart(&event, &mut out, pending.index)
+        } else {
+            Vec::new()
+        };
+        for i in 0..self.pipeline.integrations.len() {
+            self.integration_event(i, &event, &mut out);
+        }
+        let now = self.now.clone();
+        if matches!(name.as_str(), "Subscribed" | "Completed Transaction") {
+            enrich::after_event(self.dd_map(), &event, &now);
+            self.dd_changed = true;
+        }
+        self.result.events.push(out);
+        generated
+    }
+
+    fn updated_cart(
+        &mut self,
+        event: &Value,
+        out: &mut EventResult,
+        index: Option<usize>,
+    ) -> Vec<Pending> {
+        let Some(new_cart) = event.get("cart").filter(|c| c.is_object()) else {
+            return Vec::new();
+        };
+        let version = self
+            .dd
+            .get("version")
+            .and_then(Value::as_str)
+            .map(enrich::parse_version);
+        if version.is_none_or(|v| v < [1, 1, 3]) {
+            out.warnings.push(
+                "Updated Cart: digitalData.version is missing or below 1.1.3, so no Added Product \
+                 or Removed Product events are generated (the reference throws here)"
+                    .to_owned(),
+            );
+            return Vec::new();
+        }
+        let old_cart = self.dd.get("cart").cloned().unwrap_or_default();
+        let changes = cart::changes(&old_cart, new_cart);
+        self.dd_map().insert("cart".into(), new_cart.clone());
+        self.dd_changed = true;
+        changes
+            .into_iter()
+            .map(|event| Pending {
+                event,
+                index,
+                source: Some("Updated Cart"),
+            })
+            .collect()
+    }
+
+    fn integration_event(&mut self, i: usize, event: &Value, out: &mut EventResult) {
+        let pipeline = self.pipeline;
+        let active = &pipeline.integrations[i];
+        let integration = active.integration.name();
+        if let Some(reason) = excluded(event, integration) {
+            out.warnings
+                .push(format!("not sent to {integration}: {reason}"));
+            return;
+        }
+        let mut copy = event.clone();
+        if let Value::Object(dd) = &self.dd {
+            enrich::common(&mut copy, dd);
+        }
+        let name = copy
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        for path in active.integration.enrichable_props(&name) {
+            if let Err(throws) = copy_falsy(&mut copy, &self.dd, path) {
+                out.warnings.push(format!(
+                    "{name}: {throws}; the reference throws while enriching it, so {integration} gets nothing for this event"
+                ));
+                return;
+            }
+        }
+        self.run_handlers(&active.handlers, &mut copy, out);
+        let final_name = copy
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let ignored = copy.get("ignore") == Some(&Value::Bool(true));
+        if final_name.is_empty() || ignored {
+            out.dropped = true;
+            out.warnings.push(format!(
+                "dropped before {integration}: {}",
+                if ignored {
+                    "ignore is true"
+                } else {
+                    "it has no name"
+                }
+            ));
+            return;
+        }
+        out.name = final_name.clone();
+        let (tracker, started) = &mut self.trackers[i];
+        if !*started {
+            if final_name != VIEWED_PAGE {
+                out.warnings.push(format!(
+                    "not sent to {integration}: it starts on the first Viewed Page that reaches it, and none has yet"
+                ));
+                return;
+            }
+            *started = true;
+            if self.result.loader.is_none() {
+                self.result.loader = active.integration.loader();
+            }
+        }
+        let tracked = tracker.track(&copy);
+        self.result.calls.extend(tracked.calls.iter().cloned());
+        out.calls.extend(tracked.calls);
+        out.warnings.extend(tracked.warnings);
+    }
+
+    fn run_handlers(
+        &mut self,
+        handlers: &HandlerOptions,
+        event: &mut Value,
+        out: &mut EventResult,
+    ) {
+        if let Some(index) = handlers.override_event
+            && let Some(changed) = self.call(index, event, out).and_then(|o| o.arg)
+        {
+            *event = changed;
+        }
+        if let Some(index) = handlers.override_product {
+            for (path, product) in owned_products(event) {
+                if let Some(changed) = self.call(index, &product, out).and_then(|o| o.arg)
+                    && let Err(throws) = js::set(event, &path, changed)
+                {
+                    out.warnings.push(format!("product override: {throws}"));
+                }
+            }
+        }
+        for enrichment in handlers
+            .enrichments
+            .iter()
+            .filter(|e| e.scope == Scope::Event)
+        {
+            let name = event
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            if !enrichment.event.is_empty() && enrichment.event != name {
+                continue;
+            }
+            if let Some(value) = self
+                .call(enrichment.handler, event, out)
+                .and_then(|o| o.value)
+            {
+                match js::set(event, &enrichment.prop, value.clone()) {
+                    Ok(()) => out.variables.push(VariableResult {
+                        scope: "event",
+                        prop: enrichment.prop.clone(),
+                        product: None,
+                        value,
+                    }),
+                    Err(throws) => out
+                        .warnings
+                        .push(format!("event variable {}: {throws}", enrichment.prop)),
+                }
+            }
+        }
+        for enrichment in handlers
+            .enrichments
+            .iter()
+            .filter(|e| e.scope == Scope::Product)
+        {
+            for (path, product) in owned_products(event) {
+                if let Some(value) = self
+                    .call(enrichment.handler, &product, out)
+                    .and_then(|o| o.value)
+                {
+                    match js::set(event, &format!("{path}.{}", enrichment.prop), value.clone()) {
+                        Ok(()) => out.variables.push(VariableResult {
+                            scope: "product",
+                            prop: enrichment.prop.clone(),
+                            product: Some(path),
+                            value,
+                        }),
+                        Err(throws) => out
+                            .warnings
+                            .push(format!("product variable {}: {throws}", enrichment.prop)),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs handler `index`, recording its errors and console lines on `out`.
+    fn call(&mut self, index: usize, arg: &Value, out: &mut EventResult) -> Option<CallOutcome> {
+        let project = self.pipeline.project.as_ref()?;
+        let label = project.label(index).unwrap_or("handler").to_owned();
+        if self.sandbox.is_none() {
+            let mut data = self.input.sandbox_data();
+            data.digital_data = self.dd.clone();
+            self.sandbox = Some(project.open_page(data).map_err(|e| e.to_string()));
+            self.dd_changed = false;
+        }
+        let page = match self.sandbox.as_mut() {
+            Some(Ok(page)) => page,
+            Some(Err(message)) => {
+                out.errors.push(sandbox_error(&label, message.clone()));
+                return None;
+            }
+            None => return None,
+        };
+        if self.dd_changed {
+            self.dd_changed = false;
+            if let Err(e) = page.set_digital_data(self.dd.clone()) {
+                out.errors.push(sandbox_error(&label, e.to_string()));
+                return None;
+            }
+        }
+        match page.call(index, arg) {
+            Ok(outcome) => {
+                out.logs.extend(outcome.logs.iter().map(|l| LogResult {
+                    handler: label.clone(),
+                    level: l.level.clone(),
+                    message: l.message.clone(),
+                }));
+                if let Some(error) = &outcome.error {
+                    out.errors.push(HandlerErrorResult {
+                        handler: label,
+                        kind: error.kind.as_str(),
+                        message: error.message.clone(),
+                        line: error.line,
+                        column: error.column,
+                    });
+                }
+                Some(outcome)
+            }
+            Err(e) => {
+                out.errors.push(sandbox_error(&label, e.to_string()));
+                None
+            }
+        }
+    }
+}
+
+fn sandbox_error(handler: &str, message: String) -> HandlerErrorResult {
+    HandlerErrorResult {
+        handler: handler.to_owned(),
+        kind: "input",
+        message: format!("the sandbox could not run this handler: {message}"),
+        line: None,
+        column: None,
+    }
+}
+
+fn describe_index(index: Option<usize>) -> String {
+    match index {
+        Some(i) => format!("event {i}"),
+        None => "a generated event".to_owned(),
+    }
+}
+
+fn owned_products(event: &Value) -> Vec<(String, Value)> {
+    products_of(event)
+        .into_iter()
+        .map(|(path, product)| (path, product.clone()))
+        .collect()
+}
+
+/// Why an event's `includeIntegrations`/`excludeIntegrations` keep it from
+/// `integration`, if they do.
+fn excluded(event: &Value, integration: &str) -> Option<String> {
+    let include = event.get("includeIntegrations");
+    let exclude = event.get("excludeIntegrations");
+    let names = |list: &Value| {
+        list.as_array()
+            .is_some_and(|l| l.iter().any(|n| n.as_str() == Some(integration)))
+    };
+    match (include, exclude) {
+        (None, None) => None,
+        (Some(_), Some(_)) => {
+            Some("it has both includeIntegrations and excludeIntegrations".to_owned())
+        }
+        (Some(list), None) if !list.is_array() => {
+            Some("includeIntegrations is not an array".to_owned())
+        }
+        (None, Some(list)) if !list.is_array() => {
+            Some("excludeIntegrations is not an array".to_owned())
+        }
+        (Some(list), None) if !names(list) => {
+            Some(format!("includeIntegrations does not name {integration}"))
+        }
+        (None, Some(list)) if names(list) => {
+            Some(format!("excludeIntegrations names {integration}"))
+        }
+        _ => None,
+    }
+}
+
+/// Step 4: when the event's value at `path` is falsy, the value of
+/// `digitalData` at `path` (when it has one) is copied in, deep.
+fn copy_falsy(event: &mut Value, dd: &Value, path: &str) -> Result<(), js::Throws> {
+    if js::truthy(js::get(event, path)?) {
+        return Ok(());
+    }
+    match js::get(dd, path)? {
+        Some(value) => js::set(event, path, value.clone()),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn include_and_exclude_lists() {
+        let f = "Flocktory";
+        assert_eq!(excluded(&json!({}), f), None);
+        assert_eq!(
+            excluded(&json!({"includeIntegrations": ["Flocktory"]}), f),
+            None
+        );
+        assert_eq!(
+            excluded(&json!({"excludeIntegrations": ["Criteo"]}), f),
+            None
+        );
+        assert!(excluded(&json!({"includeIntegrations": []}), f).is_some());
+        assert!(excluded(&json!({"includeIntegrations": "Flocktory"}), f).is_some());
+        assert!(excluded(&json!({"excludeIntegrations": ["Flocktory"]}), f).is_some());
+        assert!(excluded(&json!({"includeIntegrations": ["flocktory"]}), f).is_some());
+        assert!(
+            excluded(
+                &json!({"includeIntegrations": [f], "excludeIntegrations": []}),
+                f
+            )
+            .is_some()
+        );
+    }
+
+    #[test]
+    fn falsy_values_are_filled_and_null_parents_throw() {
+        let dd = json!({"user": {"email": "a@b.c", "isLoggedIn": true}});
+        let mut event = json!({"user": {"isLoggedIn": false}});
+        copy_falsy(&mut event, &dd, "user.isLoggedIn").unwrap();
+        copy_falsy(&mut event, &dd, "user.email").unwrap();
+        copy_falsy(&mut event, &dd, "user.firstName").unwrap();
+        assert_eq!(
+            event,
+            json!({"user": {"isLoggedIn": true, "email": "a@b.c"}})
+        );
+        let mut event = json!({"user": null});
+        assert!(copy_falsy(&mut event, &dd, "user.email").is_err());
+    }
+}

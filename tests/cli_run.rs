@@ -1,0 +1,220 @@
+//! `handlebox run`, `check` and `demo` through the real binary: each format,
+//! exit statuses, and one-line errors for unusable input.
+
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+fn handlebox(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_handlebox"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+const SHOP: &str = "fixtures/configs/shop.json";
+const THANK_YOU: &str = "fixtures/pages/thank-you.json";
+
+#[test]
+fn demo_shows_spot_as_redesign() {
+    let out = handlebox(&["demo"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("variable spot = \"redesign\""), "{text}");
+    assert!(text.contains("\"postcheckout\""), "{text}");
+    assert!(
+        text.contains("loader  https://api.flocktory.com/v2/loader.js?site_id=4242"),
+        "{text}"
+    );
+
+    let out = handlebox(&["demo", "--format", "json"]);
+    let result: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let exchanges: Vec<_> = result["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c[1][0] == "exchange")
+        .collect();
+    assert_eq!(
+        exchanges.len(),
+        2,
+        "Completed Transaction and Viewed Thank You Page"
+    );
+    assert!(exchanges.iter().all(|c| c[1][1]["spot"] == "redesign"));
+}
+
+#[test]
+fn run_json_is_the_result_of_the_interfaces() {
+    let out = handlebox(&[
+        "run", "--config", SHOP, "--page", THANK_YOU, "--format", "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let result: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        result["loader"],
+        json!("https://api.flocktory.com/v2/loader.js?site_id=4242")
+    );
+    let events = result["events"].as_array().unwrap();
+    assert_eq!(events.len(), 3);
+    assert_eq!(events[0]["index"], json!(0));
+    assert_eq!(events[0]["name"], json!("Viewed Page"));
+    assert_eq!(events[0]["dropped"], json!(false));
+    assert_eq!(
+        events[0]["variables"][0],
+        json!({"scope": "event", "prop": "spot", "value": "redesign"})
+    );
+    let postcheckout = &events[1]["calls"][1][1][1];
+    assert_eq!(
+        postcheckout["order"]["items"][0]["id"],
+        json!("sku-1_msk"),
+        "product variable applied"
+    );
+    assert_eq!(
+        result["warnings"],
+        json!(["Google Analytics: unknown integration, skipped"])
+    );
+    let flat: Vec<Value> = events
+        .iter()
+        .flat_map(|e| e["calls"].as_array().unwrap().clone())
+        .collect();
+    assert_eq!(
+        result["calls"],
+        Value::Array(flat),
+        "calls is the events' calls in order"
+    );
+}
+
+#[test]
+fn run_js_prints_browser_statements() {
+    let out = handlebox(&[
+        "run", "--config", SHOP, "--page", THANK_YOU, "--format", "js",
+    ]);
+    let text = stdout(&out);
+    let lines: Vec<_> = text.lines().collect();
+    assert_eq!(lines[1], "window.flocktory = window.flocktory || [];");
+    assert!(
+        lines[2].starts_with("window.flocktory.push([\"addData\","),
+        "{text}"
+    );
+    assert_eq!(lines.len(), 2 + 4);
+}
+
+#[test]
+fn run_pretty_shows_errors_with_their_place() {
+    let out = handlebox(&[
+        "run",
+        "--config",
+        SHOP,
+        "--page",
+        "fixtures/pages/home-anonymous.json",
+        "--format",
+        "pretty",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(text.contains("Viewed Page #0"), "{text}");
+    assert!(text.contains("variable spot = \"old\""), "{text}");
+}
+
+#[test]
+fn handler_errors_are_reported_not_fatal() {
+    let dir = std::env::temp_dir().join(format!("handlebox-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("throws.json");
+    std::fs::write(
+        &config,
+        r#"{"integrations": {"Flocktory": {"siteId": "1", "eventEnrichments": [
+            {"prop": "spot", "handler": "var u = event.user;\nreturn u.email;"}]}}}"#,
+    )
+    .unwrap();
+    let out = handlebox(&[
+        "run",
+        "--config",
+        config.to_str().unwrap(),
+        "--page",
+        "fixtures/pages/home-anonymous.json",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let error = &result["events"][0]["errors"][0];
+    assert_eq!(
+        error["handler"],
+        json!("Flocktory eventEnrichments[0] (spot)")
+    );
+    assert_eq!(error["kind"], json!("thrown"));
+    assert_eq!(
+        (error["line"].as_u64(), error["column"].is_u64()),
+        (Some(2), true)
+    );
+    assert_eq!(
+        result["calls"].as_array().unwrap().len(),
+        1,
+        "the event still goes through"
+    );
+}
+
+#[test]
+fn check_reports_every_problem() {
+    let out = handlebox(&["check", "--config", "fixtures/configs/broken-handler.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "error: Flocktory option eventEnrichments[0].handler (line 1, column 38): SyntaxError"
+        ),
+        "{text}"
+    );
+    let out = handlebox(&["check", "--config", SHOP]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("warning: Google Analytics: unknown integration, skipped"));
+}
+
+#[test]
+fn unusable_input_exits_2_with_one_line() {
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["run", "--config", "missing.json", "--page", THANK_YOU],
+            "cannot read config file missing.json",
+        ),
+        (
+            &["run", "--config", "Cargo.toml", "--page", THANK_YOU],
+            "Cargo.toml is not valid JSON",
+        ),
+        (
+            &["run", "--config", SHOP, "--page", "README.md"],
+            "README.md is not valid JSON",
+        ),
+        (
+            &[
+                "run",
+                "--config",
+                "fixtures/configs/broken-handler.json",
+                "--page",
+                THANK_YOU,
+            ],
+            "eventEnrichments[0].handler (line 1, column 38): SyntaxError",
+        ),
+        (
+            &["check", "--config", "fixtures/pages/thank-you.json"],
+            "$.integrations: is missing",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = handlebox(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stdout(&out));
+        let err = stderr(&out);
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+    }
+}
