@@ -11,6 +11,7 @@ mod eval;
 mod files;
 mod report;
 mod run;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -36,6 +37,8 @@ enum Command {
     /// Run one handler on one event or product and show its value, console
     /// output, errors and cost.
     Eval(eval::EvalArgs),
+    /// Serve pages over HTTP: POST /v1/process answers with the Result.
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(code) => code,

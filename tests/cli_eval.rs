@@ -1,17 +1,12 @@
 //! `handlebox eval` through the real binary: formats, exit statuses and the
 //! one-line errors for unusable input.
 
-use std::process::{Command, Output};
+mod support;
+
+use std::process::Output;
 
 use serde_json::{Value, json};
-
-fn handlebox(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_handlebox"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
+use support::handlebox;
 
 fn json_of(output: &Output) -> Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
@@ -102,10 +97,11 @@ fn product_scope_on_a_chosen_event_with_fuel() {
 #[test]
 fn override_shows_the_changed_event() {
     let page = r#"{"digitalData": {"events": [{"name": "Completed Transaction", "user": {"segments": ["test"]}}]}}"#;
-    let dir = std::env::temp_dir().join(format!("handlebox-eval-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("staff-order.json");
-    std::fs::write(&path, page).unwrap();
+    let path = support::write(
+        &support::temp_dir("eval-override"),
+        "staff-order.json",
+        page,
+    );
     let out = handlebox(&[
         "eval",
         "--file",

@@ -1,17 +1,12 @@
 //! `handlebox run`, `check` and `demo` through the real binary: each format,
 //! exit statuses, and one-line errors for unusable input.
 
-use std::process::{Command, Output};
+mod support;
+
+use std::process::Output;
 
 use serde_json::{Value, json};
-
-fn handlebox(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_handlebox"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
+use support::handlebox;
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
@@ -127,15 +122,12 @@ fn run_pretty_shows_errors_with_their_place() {
 
 #[test]
 fn handler_errors_are_reported_not_fatal() {
-    let dir = std::env::temp_dir().join(format!("handlebox-run-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let config = dir.join("throws.json");
-    std::fs::write(
-        &config,
+    let config = support::write(
+        &support::temp_dir("run-throws"),
+        "throws.json",
         r#"{"integrations": {"Flocktory": {"siteId": "1", "eventEnrichments": [
             {"prop": "spot", "handler": "var u = event.user;\nreturn u.email;"}]}}}"#,
-    )
-    .unwrap();
+    );
     let out = handlebox(&[
         "run",
         "--config",

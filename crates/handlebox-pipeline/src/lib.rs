@@ -23,4 +23,6 @@ pub use integration::{
 };
 pub use page::{PageError, PageInput, products_of};
 pub use pipeline::{BuildError, CheckReport, ConfigProblem, Pipeline};
-pub use result::{EventResult, HandlerErrorResult, LogResult, PageResult, VariableResult};
+pub use result::{
+    EventResult, HandlerErrorResult, LogResult, PageResult, PageStats, VariableResult,
+};

@@ -575,6 +575,7 @@ impl<'p> PageRun<'p> {
         }
         match page.call(index, arg) {
             Ok(outcome) => {
+                self.result.stats.handler_micros.push(outcome.cost.micros);
                 out.logs.extend(outcome.logs.iter().map(|l| LogResult {
                     handler: label.clone(),
                     level: l.level.clone(),

@@ -15,6 +15,16 @@ pub struct PageResult {
     pub events: Vec<EventResult>,
     /// Problems of the page or the project that belong to no event.
     pub warnings: Vec<String>,
+    /// What running the page cost, for metrics; not part of the JSON.
+    #[serde(skip)]
+    pub stats: PageStats,
+}
+
+/// Counts and timings of one page's handler calls.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PageStats {
+    /// Wall-clock microseconds of every handler call, in order.
+    pub handler_micros: Vec<u64>,
 }
 
 /// What happened to one event.

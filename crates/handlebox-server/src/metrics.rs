@@ -1,0 +1,144 @@
+//! Prometheus metrics: requests by route and status, pages and events
+//! processed, handler calls and errors by kind, latency histograms for
+//! requests and handler calls, queue depth and busy workers.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// Labels of a request.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    /// The route pattern, e.g. `/v1/projects/{id}/process`.
+    pub route: String,
+    /// The HTTP status.
+    pub status: u16,
+}
+
+/// Labels of a route.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    /// The route pattern.
+    pub route: String,
+}
+
+/// Labels of a project.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ProjectLabels {
+    /// The project id.
+    pub project: String,
+}
+
+/// Labels of a handler error.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ErrorLabels {
+    /// The project id.
+    pub project: String,
+    /// The error kind (`timeout`, `memory`, …).
+    pub kind: String,
+}
+
+fn request_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+}
+
+/// Every metric the server keeps.
+pub struct Metrics {
+    registry: Registry,
+    /// Requests answered, by route and status.
+    pub requests: Family<RequestLabels, Counter>,
+    /// Request latency in seconds, by route.
+    pub request_seconds: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    /// Pages processed, by project.
+    pub pages: Family<ProjectLabels, Counter>,
+    /// Events processed, by project.
+    pub events: Family<ProjectLabels, Counter>,
+    /// Handler calls, by project.
+    pub handler_calls: Family<ProjectLabels, Counter>,
+    /// Handler errors, by project and kind.
+    pub handler_errors: Family<ErrorLabels, Counter>,
+    /// Handler call latency in seconds.
+    pub handler_seconds: Histogram,
+    /// Pages waiting for a worker.
+    pub queue_depth: Gauge,
+    /// Workers running a page.
+    pub busy_workers: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Registers every metric under the `handlebox` prefix.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("handlebox");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let request_seconds =
+            Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+                request_histogram as fn() -> Histogram,
+            );
+        let pages = Family::<ProjectLabels, Counter>::default();
+        let events = Family::<ProjectLabels, Counter>::default();
+        let handler_calls = Family::<ProjectLabels, Counter>::default();
+        let handler_errors = Family::<ErrorLabels, Counter>::default();
+        let handler_seconds = Histogram::new(exponential_buckets(0.00005, 2.0, 14));
+        let queue_depth = Gauge::default();
+        let busy_workers = Gauge::default();
+        registry.register("http_requests", "HTTP requests answered", requests.clone());
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            request_seconds.clone(),
+        );
+        registry.register("pages", "Pages processed", pages.clone());
+        registry.register("events", "Events processed", events.clone());
+        registry.register("handler_calls", "Handler calls", handler_calls.clone());
+        registry.register(
+            "handler_errors",
+            "Handler errors by kind",
+            handler_errors.clone(),
+        );
+        registry.register(
+            "handler_call_duration_seconds",
+            "Handler call latency",
+            handler_seconds.clone(),
+        );
+        registry.register(
+            "queue_depth",
+            "Pages waiting for a worker",
+            queue_depth.clone(),
+        );
+        registry.register(
+            "busy_workers",
+            "Workers running a page",
+            busy_workers.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            request_seconds,
+            pages,
+            events,
+            handler_calls,
+            handler_errors,
+            handler_seconds,
+            queue_depth,
+            busy_workers,
+        }
+    }
+
+    /// The metrics in the OpenMetrics text format.
+    pub fn encode(&self) -> String {
+        let mut text = String::new();
+        if let Err(e) = prometheus_client::encoding::text::encode(&mut text, &self.registry) {
+            text = format!("# metrics could not be encoded: {e}\n# EOF\n");
+        }
+        text
+    }
+}

@@ -1,0 +1,171 @@
+//! The projects a server serves: one config file (project `default`), a
+//! directory of `*.json` configs (one project per file, named by its stem),
+//! or the built-in demo. Every project is compiled before any is served.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use handlebox_pipeline::{BuildError, IntegrationKind, Pipeline, config};
+use handlebox_sandbox::Sandbox;
+use tokio::sync::Semaphore;
+
+/// The project `/v1/process` serves.
+pub const DEFAULT: &str = "default";
+
+/// Where configs come from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A config given as text (the built-in demo), served as `default`.
+    Text {
+        /// What to call it in messages.
+        name: String,
+        /// The config.
+        text: String,
+    },
+    /// One config file, served as `default`.
+    File(PathBuf),
+    /// A directory of `*.json` configs, one project each.
+    Dir(PathBuf),
+}
+
+impl Source {
+    /// A file or a directory, whichever `path` is.
+    pub fn from_path(path: PathBuf) -> Self {
+        if path.is_dir() {
+            Source::Dir(path)
+        } else {
+            Source::File(path)
+        }
+    }
+}
+
+/// A config that could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{message}", if project.is_empty() { String::new() } else { format!("project {project}: ") })]
+pub struct LoadError {
+    /// The project (empty when the problem is the source as a whole).
+    pub project: String,
+    /// What is wrong, naming the file, integration and option.
+    pub message: String,
+}
+
+/// One compiled project.
+pub struct Project {
+    /// Its id, as in `/v1/projects/{id}/process`.
+    pub id: String,
+    /// Where its config came from.
+    pub origin: String,
+    /// The compiled pipeline.
+    pub pipeline: Pipeline,
+    /// Its share of the workers: pages of this project running at once.
+    pub share: Arc<Semaphore>,
+}
+
+/// Every project being served, by id.
+#[derive(Default)]
+pub struct Projects {
+    by_id: BTreeMap<String, Arc<Project>>,
+}
+
+impl Projects {
+    /// The project `id`, if served.
+    pub fn get(&self, id: &str) -> Option<Arc<Project>> {
+        self.by_id.get(id).cloned()
+    }
+
+    /// The ids served, sorted.
+    pub fn ids(&self) -> Vec<String> {
+        self.by_id.keys().cloned().collect()
+    }
+}
+
+/// Loads and compiles every project of `source`; fails on the first bad one.
+/// Each project may run `share` pages at once.
+pub fn load(
+    source: &Source,
+    sandbox: &Sandbox,
+    kinds: &[&'static dyn IntegrationKind],
+    share: usize,
+) -> Result<Projects, LoadError> {
+    let mut projects = Projects::default();
+    let files: Vec<(String, String, String)> = match source {
+        Source::Text { name, text } => vec![(DEFAULT.to_owned(), name.clone(), text.clone())],
+        Source::File(path) => vec![(DEFAULT.to_owned(), path.display().to_string(), read(path)?)],
+        Source::Dir(dir) => {
+            let mut files = Vec::new();
+            let entries = std::fs::read_dir(dir).map_err(|e| LoadError {
+                project: String::new(),
+                message: format!("cannot read config directory {}: {e}", dir.display()),
+            })?;
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.extension().is_none_or(|e| e != "json") {
+                    continue;
+                }
+                let id = path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                if id.is_empty()
+                    || !id
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                {
+                    return Err(LoadError {
+                        project: id,
+                        message: format!(
+                            "{}: a project id may only have letters, digits, '-' and '_'",
+                            path.display()
+                        ),
+                    });
+                }
+                files.push((id, path.display().to_string(), read(&path)?));
+            }
+            if files.is_empty() {
+                return Err(LoadError {
+                    project: String::new(),
+                    message: format!("no *.json configs in {}", dir.display()),
+                });
+            }
+            files
+        }
+    };
+    for (id, origin, text) in files {
+        let fail = |message: String| LoadError {
+            project: id.clone(),
+            message: format!("{origin}: {message}"),
+        };
+        let configs = config::parse(&text).map_err(|e| fail(e.to_string()))?;
+        let pipeline = Pipeline::new(sandbox, configs, kinds).map_err(|e| match e {
+            BuildError::Invalid(problems) => fail(
+                problems
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            BuildError::Sandbox(e) => fail(e.to_string()),
+        })?;
+        for warning in pipeline.warnings() {
+            tracing::warn!(project = %id, %warning, "config warning");
+        }
+        projects.by_id.insert(
+            id.clone(),
+            Arc::new(Project {
+                id,
+                origin,
+                pipeline,
+                share: Arc::new(Semaphore::new(share.max(1))),
+            }),
+        );
+    }
+    Ok(projects)
+}
+
+fn read(path: &Path) -> Result<String, LoadError> {
+    std::fs::read_to_string(path).map_err(|e| LoadError {
+        project: String::new(),
+        message: format!("cannot read config file {}: {e}", path.display()),
+    })
+}
