@@ -5,6 +5,7 @@
 //! `eval`, `check` or `test`, 2 unusable input or arguments (one line on
 //! stderr that says what and where).
 
+mod cases;
 mod check;
 mod error;
 mod eval;
@@ -37,6 +38,8 @@ enum Command {
     /// Run one handler on one event or product and show its value, console
     /// output, errors and cost.
     Eval(eval::EvalArgs),
+    /// Run snippet test cases (`*.test.json`) and end with `N passed, M failed`.
+    Test(cases::TestArgs),
     /// Serve pages over HTTP: POST /v1/process answers with the Result.
     Serve(serve::ServeArgs),
 }
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Test(args) => cases::run(args),
         Command::Serve(args) => serve::run(args),
     };
     match result {

@@ -96,7 +96,7 @@ fn product_scope_on_a_chosen_event_with_fuel() {
 
 #[test]
 fn override_shows_the_changed_event() {
-    let page = r#"{"digitalData": {"events": [{"name": "Completed Transaction", "user": {"segments": ["test"]}}]}}"#;
+    let page = r#"{"digitalData": {"events": [{"name": "Completed Transaction", "user": {"email": "qa@shop.example"}}]}}"#;
     let path = support::write(
         &support::temp_dir("eval-override"),
         "staff-order.json",

@@ -97,6 +97,11 @@ impl Options {
                 "must be an array of event names",
             )),
         }
+        for name in &exchange_triggers {
+            if let Some(warning) = handlebox_pipeline::lint::event_name(name) {
+                warnings.push(OptionProblem::new("exchangeTriggerEvent", warning));
+            }
+        }
         if problems.is_empty() {
             Ok((
                 Options {

@@ -7,6 +7,7 @@ use handlebox_sandbox::{HandlerSpec, Scope};
 use serde_json::{Map, Value};
 
 use crate::integration::OptionProblem;
+use crate::lint;
 
 /// One integration's entry in a config.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,6 +113,8 @@ pub struct HandlerOptions {
     pub override_event: Option<usize>,
     /// `overrideFunctions.product`.
     pub override_product: Option<usize>,
+    /// Problems found without running anything (see [`crate::lint`]).
+    pub warnings: Vec<OptionProblem>,
 }
 
 /// Reads `eventEnrichments` and `overrideFunctions` of `integration`,
@@ -128,7 +131,21 @@ pub fn handler_options(
         Some(Value::Array(entries)) => {
             for (i, entry) in entries.iter().enumerate() {
                 match enrichment(integration, i, entry, specs) {
-                    Ok(e) => found.enrichments.push(e),
+                    Ok(e) => {
+                        if let Some(warning) = lint::event_name(&e.event) {
+                            found.warnings.push(OptionProblem::new(
+                                format!("eventEnrichments[{i}].event"),
+                                warning,
+                            ));
+                        }
+                        let source = specs.last().map(|s| s.source.as_str()).unwrap_or_default();
+                        found
+                            .warnings
+                            .extend(lint::handler(source, true).into_iter().map(|w| {
+                                OptionProblem::new(format!("eventEnrichments[{i}].handler"), w)
+                            }));
+                        found.enrichments.push(e);
+                    }
                     Err(p) => problems.push(p),
                 }
             }
@@ -144,6 +161,11 @@ pub fn handler_options(
                     None | Some(Value::Null) => {}
                     Some(Value::String(source)) if source.trim().is_empty() => {}
                     Some(Value::String(source)) => {
+                        found.warnings.extend(
+                            lint::handler(source, false)
+                                .into_iter()
+                                .map(|w| OptionProblem::new(option.clone(), w)),
+                        );
                         let spec = HandlerSpec::variable(
                             format!("{integration} {option}"),
                             source.clone(),

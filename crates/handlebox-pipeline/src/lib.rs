@@ -13,6 +13,7 @@ pub mod config;
 pub mod enrich;
 pub mod integration;
 pub mod js;
+pub mod lint;
 pub mod page;
 mod pipeline;
 pub mod result;

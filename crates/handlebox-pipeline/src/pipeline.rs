@@ -155,7 +155,14 @@ fn build(
         };
         let before = specs.len();
         let handlers = match config::handler_options(&config.name, &config.options, &mut specs) {
-            Ok(handlers) => Some(handlers),
+            Ok(mut handlers) => {
+                report.warnings.extend(
+                    std::mem::take(&mut handlers.warnings)
+                        .into_iter()
+                        .map(|p| problem(&config.name, p)),
+                );
+                Some(handlers)
+            }
             Err(problems) => {
                 report
                     .errors

@@ -1,0 +1,99 @@
+//! JUnit XML for CI systems: one `testsuite` per file, one `testcase` per
+//! case, failures with their messages, skipped cases marked.
+
+use std::fmt::Write as _;
+
+use super::{Outcome, Report};
+
+/// XML text with `&`, `<`, `>`, `"` and `'` escaped, and control characters
+/// that XML 1.0 forbids dropped.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The whole run as a JUnit XML document.
+pub fn render(reports: &[Report]) -> String {
+    let count = |f: fn(&Outcome) -> bool| reports.iter().filter(|r| f(&r.outcome)).count();
+    let failures = count(|o| matches!(o, Outcome::Fail(_)));
+    let skipped = count(|o| matches!(o, Outcome::Skip(_)));
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"handlebox\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\">",
+        reports.len()
+    );
+    let mut files: Vec<&str> = reports.iter().map(|r| r.file.as_str()).collect();
+    files.dedup();
+    for file in files {
+        let in_file: Vec<&Report> = reports.iter().filter(|r| r.file == file).collect();
+        let file_failures = in_file
+            .iter()
+            .filter(|r| matches!(r.outcome, Outcome::Fail(_)))
+            .count();
+        let file_skipped = in_file
+            .iter()
+            .filter(|r| matches!(r.outcome, Outcome::Skip(_)))
+            .count();
+        let seconds: f64 = in_file.iter().map(|r| r.seconds).sum();
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{file_failures}\" errors=\"0\" skipped=\"{file_skipped}\" time=\"{seconds:.3}\">",
+            escape(file),
+            in_file.len()
+        );
+        for report in in_file {
+            let _ = write!(
+                out,
+                "    <testcase name=\"{}\" classname=\"{}\" time=\"{:.3}\"",
+                escape(&report.name),
+                escape(file),
+                report.seconds
+            );
+            match &report.outcome {
+                Outcome::Pass => out.push_str("/>\n"),
+                Outcome::Skip(reason) => {
+                    let _ = writeln!(
+                        out,
+                        ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                        escape(reason)
+                    );
+                }
+                Outcome::Fail(details) => {
+                    let first = details.lines().next().unwrap_or("failed");
+                    let _ = writeln!(
+                        out,
+                        ">\n      <failure message=\"{}\" type=\"expectation\">{}</failure>\n    </testcase>",
+                        escape(first),
+                        escape(details)
+                    );
+                }
+            }
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_control_characters() {
+        assert_eq!(escape("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;");
+    }
+}

@@ -1,0 +1,235 @@
+//! `handlebox test` through the real binary: the example suite, the
+//! deliberately failing case's diff and exit status, `--update`, JUnit
+//! output, and the docs that show these files.
+
+mod support;
+
+use std::process::Output;
+
+use serde_json::{Value, json};
+use support::{handlebox, root, temp_dir, write};
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn last_line(text: &str) -> &str {
+    text.trim_end().lines().last().unwrap_or_default()
+}
+
+#[test]
+fn the_example_suite_passes() {
+    let out = handlebox(&["test", "fixtures/tests"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_eq!(last_line(&text), "8 passed, 0 failed");
+    assert!(text.contains(
+        "PASS  fixtures/tests/spot.test.json › spot is \"redesign\" on the redesigned site"
+    ));
+}
+
+const FAILING_LINES: [&str; 2] = [
+    "FAIL  fixtures/failing-tests/spot-wrong.test.json › spot is \"old\" on the redesigned site (wrong on purpose)",
+    "      event \"Viewed Page\": variable spot is \"redesign\", expected \"old\"",
+];
+
+#[test]
+fn a_failing_case_shows_its_diff_and_exits_1() {
+    let out = handlebox(&["test", "fixtures/failing-tests"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    for line in FAILING_LINES {
+        assert!(text.lines().any(|l| l == line), "{line:?} not in\n{text}");
+    }
+    assert!(text.contains(
+        "missing call: postcheckout with {\"spot\":\"old\"}; the postcheckout calls were:"
+    ));
+    assert_eq!(last_line(&text), "0 passed, 1 failed");
+}
+
+#[test]
+fn failing_cases_show_handler_errors_with_their_place() {
+    let dir = temp_dir("test-diagnostics");
+    let config = root().join("fixtures/configs/throwing.json");
+    let page = root().join("fixtures/pages/home-anonymous.json");
+    let file = write(
+        &dir,
+        "noisy.test.json",
+        &json!({"config": config, "cases": [{"name": "expects no errors", "page": page, "expect": {"noErrors": true}}]})
+            .to_string(),
+    );
+    let out = handlebox(&["test", file.to_str().unwrap()]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text.contains("handlers on this page:"), "{text}");
+    assert!(
+        text.contains("Viewed Page: Flocktory eventEnrichments[0] (spot) thrown at line 1, column"),
+        "{text}"
+    );
+}
+
+#[test]
+fn update_records_snapshots_that_later_runs_check() {
+    let dir = temp_dir("test-update");
+    let config = root().join("fixtures/configs/demo.json");
+    let page = root().join("fixtures/pages/thank-you.json");
+    let file = write(
+        &dir,
+        "snap.test.json",
+        &json!({"config": config, "cases": [
+            {"name": "recorded", "page": page, "snapshot": true},
+            {"name": "later", "page": page, "skip": "not written yet"}
+        ]})
+        .to_string(),
+    );
+    let path = file.to_str().unwrap();
+    let before = handlebox(&["test", path]);
+    assert_eq!(before.status.code(), Some(1));
+    assert!(stdout(&before).contains("no snapshot recorded yet"));
+
+    let update = handlebox(&["test", "--update", path]);
+    assert_eq!(update.status.code(), Some(0), "{}", stdout(&update));
+    assert_eq!(last_line(&stdout(&update)), "1 passed, 0 failed, 1 skipped");
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let run = handlebox(&[
+        "run",
+        "--config",
+        config.to_str().unwrap(),
+        "--page",
+        page.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let result: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(saved["cases"][0]["expect"]["calls"], result["calls"]);
+
+    assert_eq!(handlebox(&["test", path]).status.code(), Some(0));
+    let mut tampered = saved.clone();
+    tampered["cases"][0]["expect"]["calls"][0][1][1]["user"]["name"] = json!("Someone Else");
+    std::fs::write(&file, tampered.to_string()).unwrap();
+    let after = handlebox(&["test", path]);
+    assert_eq!(after.status.code(), Some(1));
+    assert!(
+        stdout(&after)
+            .contains("calls[0][1][1].user.name: expected \"Someone Else\", got \"Anna Petrova\""),
+        "{}",
+        stdout(&after)
+    );
+}
+
+#[test]
+fn junit_has_one_testcase_per_case_and_failures_with_messages() {
+    let out = handlebox(&[
+        "test",
+        "--format",
+        "junit",
+        "fixtures/tests",
+        "fixtures/failing-tests",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let xml = stdout(&out);
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"handlebox\" tests=\"9\" failures=\"1\""), "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), 9);
+    assert_eq!(xml.matches("<testsuite ").count(), 5);
+    assert_eq!(xml.matches("</testsuite>").count(), 5);
+    assert_eq!(
+        xml.matches("<failure message=\"event &quot;Viewed Page&quot;")
+            .count()
+            + xml.matches("<failure message=\"missing call").count(),
+        1
+    );
+    assert!(xml.contains("classname=\"fixtures/failing-tests/spot-wrong.test.json\""));
+    assert!(xml.trim_end().ends_with("</testsuites>"));
+    assert_eq!(
+        last_line(&String::from_utf8_lossy(&out.stderr)),
+        "8 passed, 1 failed"
+    );
+}
+
+#[test]
+fn broken_test_files_fail_clearly() {
+    let dir = temp_dir("test-broken");
+    let file = write(
+        &dir,
+        "bad.test.json",
+        r#"{"cases": [{"page": {}, "config": {}, "expect": {"call": []}}]}"#,
+    );
+    let out = handlebox(&["test", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("$.cases[0].expect.call: is not an expectation"),
+        "{}",
+        stdout(&out)
+    );
+    let missing = handlebox(&["test", "no/such/dir"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read no/such/dir"));
+}
+
+#[test]
+fn check_flags_what_cannot_work_on_the_server() {
+    let out = handlebox(&["check", "--config", "fixtures/configs/lint.json"]);
+    let text = stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "warnings do not fail a check: {text}"
+    );
+    for expected in [
+        "warning: Flocktory option eventEnrichments[0].handler: uses this.domQuery",
+        "warning: Flocktory option eventEnrichments[1].event: \"Viewed Product Category\" never matches",
+        "warning: Flocktory option eventEnrichments[2].handler: has no return statement",
+        "warning: Flocktory option overrideFunctions.event: uses _loadPixel",
+        "warning: Flocktory option exchangeTriggerEvent: \"Viewed Product Category\" never matches",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in\n{text}");
+    }
+    assert_eq!(
+        last_line(&text),
+        "fixtures/configs/lint.json: 0 errors, 5 warnings"
+    );
+}
+
+#[test]
+fn docs_show_the_fixtures_as_they_are() {
+    let doc = std::fs::read_to_string(root().join("docs/integrators.md")).unwrap();
+    let mut shown = 0;
+    for (at, _) in doc.match_indices("<!-- fixture: ") {
+        let rest = &doc[at + "<!-- fixture: ".len()..];
+        let path = &rest[..rest.find(" -->").unwrap()];
+        let block = &rest[rest.find("```").unwrap()..];
+        let body_start = block.find('\n').unwrap() + 1;
+        let body = &block[body_start..body_start + block[body_start..].find("```").unwrap()];
+        let file =
+            std::fs::read_to_string(root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert_eq!(
+            body.trim_end(),
+            file.trim_end(),
+            "docs/integrators.md shows an old {path}"
+        );
+        shown += 1;
+    }
+    assert_eq!(shown, 5);
+    for line in FAILING_LINES {
+        assert!(
+            doc.contains(line.trim_start()),
+            "the docs' failing output lacks {line:?}"
+        );
+    }
+    for text in [
+        doc,
+        std::fs::read_to_string(root().join("README.md")).unwrap(),
+    ] {
+        for (at, _) in text.match_indices("fixtures/") {
+            let path: String = text[at..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || "/-_.".contains(*c))
+                .collect();
+            let path = path.trim_end_matches('.');
+            assert!(
+                root().join(path).exists(),
+                "a document names {path}, which does not exist"
+            );
+        }
+    }
+}
