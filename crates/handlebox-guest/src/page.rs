@@ -100,6 +100,15 @@ fn call_value(
     }
 }
 
+/// What one call produced: the value, the argument after an override, and
+/// the error, if any (an override that throws still hands back its changes).
+#[derive(Default)]
+struct Ran {
+    value: Option<String>,
+    arg: Option<String>,
+    error: Option<ErrorInfo>,
+}
+
 enum Slot {
     Source(HandlerSource),
     Ready {
@@ -173,24 +182,20 @@ impl Page {
             let mut logs = logs.borrow_mut();
             (std::mem::take(&mut logs.lines), logs.dropped)
         });
-        let (value, arg, error) = match outcome {
-            Ok((value, arg)) => (value, arg, None),
-            Err(error) => (None, None, Some(error)),
-        };
+        let ran = outcome.unwrap_or_else(|error| Ran {
+            error: Some(error),
+            ..Ran::default()
+        });
         Response::Called {
-            value,
-            arg,
+            value: ran.value,
+            arg: ran.arg,
             logs: lines,
             dropped_logs: dropped,
-            error,
+            error: ran.error,
         }
     }
 
-    fn run(
-        &mut self,
-        index: usize,
-        arg: &str,
-    ) -> Result<(Option<String>, Option<String>), ErrorInfo> {
+    fn run(&mut self, index: usize, arg: &str) -> Result<Ran, ErrorInfo> {
         let (function, this, source) = self.prepare(index)?;
         let path = handler_path(index);
         let arg_value: Value = serde_json::from_str(arg)
@@ -204,7 +209,22 @@ impl Page {
         );
         let result = match result {
             Ok(result) => result,
-            Err(err) => return Err(self.runtime_error(err, &path, &source.source)),
+            Err(err) => {
+                let error = self.runtime_error(err, &path, &source.source);
+                // As in a browser, what an override changed before it threw stays changed.
+                let arg = match source.role {
+                    Role::Override { .. } => self
+                        .stringify(arg_value, "the changed argument")
+                        .ok()
+                        .flatten(),
+                    Role::Variable => None,
+                };
+                return Ok(Ran {
+                    value: None,
+                    arg,
+                    error: Some(error),
+                });
+            }
         };
         match source.role {
             Role::Variable => {
@@ -224,9 +244,15 @@ impl Page {
                         column: None,
                     });
                 }
-                Ok((self.stringify(result, "the returned value")?, None))
+                Ok(Ran {
+                    value: self.stringify(result, "the returned value")?,
+                    ..Ran::default()
+                })
             }
-            Role::Override { .. } => Ok((None, self.stringify(arg_value, "the changed argument")?)),
+            Role::Override { .. } => Ok(Ran {
+                arg: self.stringify(arg_value, "the changed argument")?,
+                ..Ran::default()
+            }),
         }
     }
 

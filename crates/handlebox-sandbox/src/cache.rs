@@ -90,5 +90,34 @@ fn store(module: &Module, dir: &Path, path: &Path) -> Result<(), SandboxError> {
     std::fs::rename(&temp, path).map_err(|e| {
         let _ = std::fs::remove_file(&temp);
         fail(format!("cannot move into place: {e}"))
-    })
+    })?;
+    prune(dir, path);
+    Ok(())
+}
+
+/// Removes cache files of other guests or engines that nobody has written
+/// for a week, so upgrades do not pile up 20 MiB files.
+fn prune(dir: &Path, keep: &Path) {
+    const WEEK: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let ours =
+            name.starts_with("guest-") && (name.ends_with(".cwasm") || name.contains(".tmp"));
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > WEEK);
+        if ours && stale && path != keep {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
 }

@@ -254,3 +254,18 @@ async fn async_entry_runs_pages_off_the_reactor() {
         assert_eq!(outcome.value, Some(json!(n * 2)));
     }
 }
+
+#[test]
+fn an_override_that_throws_keeps_what_it_changed_before() {
+    let spec = HandlerSpec::variable(
+        "override",
+        "event.first = 1;\nevent.second = event.missing.deep;",
+    )
+    .as_override("Flocktory", Map::new());
+    let outcome = run_spec(spec, json!({"name": "Added Product"}));
+    assert_eq!(outcome.error.map(|e| e.line), Some(Some(2)));
+    assert_eq!(
+        outcome.arg,
+        Some(json!({"name": "Added Product", "first": 1}))
+    );
+}
