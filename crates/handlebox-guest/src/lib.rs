@@ -1,7 +1,8 @@
 //! The JavaScript side of the Handlebox sandbox, compiled to `wasm32-wasip1`.
 //!
-//! One instance of this module serves one page. The host talks to it through
-//! three exports: [`hb_alloc`] and [`hb_free`] manage buffers in the guest's
+//! One instance of this module serves one page. [`hb_prepare`] builds the
+//! JavaScript world ahead of time (the host snapshots the instance after
+//! it). The host talks to it through three exports: [`hb_alloc`] and [`hb_free`] manage buffers in the guest's
 //! memory, and [`hb_handle`] takes one JSON request (see
 //! `handlebox-protocol`) and returns one JSON response. The Boa context,
 //! the page's data and its compiled handlers live in a thread-local for the
@@ -19,6 +20,14 @@ use page::Page;
 
 thread_local! {
     static PAGE: RefCell<Option<Page>> = const { RefCell::new(None) };
+}
+
+/// Builds the JavaScript world (Boa context and runtime) ahead of any page;
+/// the host calls it once and snapshots the instance, so that each page's
+/// fresh instance starts with the world already built.
+#[unsafe(no_mangle)]
+pub extern "C" fn hb_prepare() {
+    page::prepare();
 }
 
 /// Reserves `len` bytes in guest memory for the host to write into.

@@ -25,6 +25,24 @@ struct LogBuffer {
 
 thread_local! {
     static LOGS: RefCell<LogBuffer> = RefCell::new(LogBuffer::default());
+    /// A context with the runtime loaded, made before a snapshot is taken
+    /// (see [`prepare`]); the next page takes it instead of building one.
+    static PREPARED: RefCell<Option<(Context, Runtime)>> = const { RefCell::new(None) };
+}
+
+/// Builds a context with the runtime loaded.
+fn world() -> Result<(Context, Runtime), ErrorInfo> {
+    let mut context = Context::default();
+    let runtime = Runtime::load(&mut context).map_err(|e| internal(&e, &mut context))?;
+    Ok((context, runtime))
+}
+
+/// Builds the context and runtime ahead of time, so that a snapshot of the
+/// instance holds them and every page starts from a ready world.
+pub(crate) fn prepare() {
+    if let Ok(prepared) = world() {
+        PREPARED.with(|slot| *slot.borrow_mut() = Some(prepared));
+    }
 }
 
 fn host_log(_this: &JsValue, args: &[JsValue], _context: &mut Context) -> JsResult<JsValue> {
@@ -134,11 +152,13 @@ impl Page {
         page: &PageData,
         limits: GuestLimits,
     ) -> Result<Self, ErrorInfo> {
-        let mut context = Context::default();
+        let (mut context, runtime) = match PREPARED.with(|slot| slot.borrow_mut().take()) {
+            Some(prepared) => prepared,
+            None => world()?,
+        };
         context
             .runtime_limits_mut()
             .set_recursion_limit(limits.max_call_depth);
-        let runtime = Runtime::load(&mut context).map_err(|e| internal(&e, &mut context))?;
         let args = [
             json(&page.digital_data, &mut context)?,
             js_string!(page.url.as_str()).into(),

@@ -11,9 +11,10 @@ use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
-use wasmtime::{Engine, Module};
+use wasmtime::{Engine, Linker, Module};
 
-use crate::SandboxError;
+use crate::host::HostState;
+use crate::{SandboxError, snapshot};
 
 /// The guest module, built by this crate's build script.
 pub(crate) const GUEST_WASM: &[u8] = include_bytes!(env!("HANDLEBOX_GUEST_WASM"));
@@ -28,18 +29,63 @@ pub enum ModuleSource {
     Compiled,
 }
 
-/// Loads the guest from `dir`, or compiles it and stores it there.
-///
-/// Cache problems never stop the sandbox: they are returned next to the
-/// module so the caller can log them.
+/// The module every page instantiates.
+pub(crate) struct Loaded {
+    /// The compiled module.
+    pub(crate) module: Module,
+    /// Whether it came from the disk cache.
+    pub(crate) source: ModuleSource,
+    /// Whether it is the prepared snapshot (no `_initialize` to run).
+    pub(crate) snapshot: bool,
+    /// Why the cache or the snapshot could not be used, if so; the sandbox
+    /// works either way.
+    pub(crate) warning: Option<SandboxError>,
+}
+
+/// Loads the prepared snapshot of the guest from `dir`, or makes it (and
+/// stores it there); falls back to the plain guest if no snapshot can be made.
 pub(crate) fn load(
     engine: &Engine,
     dir: Option<&Path>,
+    linker: &Linker<HostState>,
+    memory_bytes: usize,
+) -> Result<Loaded, SandboxError> {
+    let prepared = cached(engine, dir, "prepared", || {
+        let wasm = snapshot::prepared_wasm(engine, linker, GUEST_WASM, memory_bytes)?;
+        Module::new(engine, &wasm)
+            .map_err(|e| SandboxError::Engine(format!("compiling the snapshot: {e}")))
+    });
+    match prepared {
+        Ok((module, source, warning)) => Ok(Loaded {
+            module,
+            source,
+            snapshot: true,
+            warning,
+        }),
+        Err(snapshot_error) => {
+            let (module, source, warning) = cached(engine, dir, "plain", || compile(engine))?;
+            Ok(Loaded {
+                module,
+                source,
+                snapshot: false,
+                warning: warning.or(Some(snapshot_error)),
+            })
+        }
+    }
+}
+
+/// The module cached in `dir` under `tag`, or `build`'s, then cached.
+fn cached(
+    engine: &Engine,
+    dir: Option<&Path>,
+    tag: &str,
+    build: impl FnOnce() -> Result<Module, SandboxError>,
 ) -> Result<(Module, ModuleSource, Option<SandboxError>), SandboxError> {
     let Some(dir) = dir else {
-        return Ok((compile(engine)?, ModuleSource::Compiled, None));
+        return Ok((build()?, ModuleSource::Compiled, None));
     };
-    let path = cache_path(engine, dir);
+    let path = cache_path(engine, dir, tag);
+    let mut warning = None;
     if path.exists() {
         // SAFETY: the file was written by `Module::serialize` of this same
         // guest and engine configuration (both are in its name) into the
@@ -49,20 +95,16 @@ pub(crate) fn load(
             Ok(module) => return Ok((module, ModuleSource::Cached, None)),
             Err(err) => {
                 let _ = std::fs::remove_file(&path);
-                let module = compile(engine)?;
-                let warning = store(&module, dir, &path)
-                    .err()
-                    .or(Some(SandboxError::Cache {
-                        path,
-                        message: format!("unreadable cache file replaced: {err}"),
-                    }));
-                return Ok((module, ModuleSource::Compiled, warning));
+                warning = Some(SandboxError::Cache {
+                    path: path.clone(),
+                    message: format!("unreadable cache file replaced: {err}"),
+                });
             }
         }
     }
-    let module = compile(engine)?;
-    let warning = store(&module, dir, &path).err();
-    Ok((module, ModuleSource::Compiled, warning))
+    let module = build()?;
+    let stored = store(&module, dir, &path).err();
+    Ok((module, ModuleSource::Compiled, stored.or(warning)))
 }
 
 fn compile(engine: &Engine) -> Result<Module, SandboxError> {
@@ -70,10 +112,10 @@ fn compile(engine: &Engine) -> Result<Module, SandboxError> {
         .map_err(|e| SandboxError::Engine(format!("compiling the guest module: {e}")))
 }
 
-fn cache_path(engine: &Engine, dir: &Path) -> PathBuf {
+fn cache_path(engine: &Engine, dir: &Path, tag: &str) -> PathBuf {
     let mut hasher = DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
-    dir.join(format!("guest-{GUEST_HASH}-{:016x}.cwasm", hasher.finish()))
+    dir.join(format!("guest-{GUEST_HASH}-{tag}-{:016x}.cwasm", hasher.finish()))
 }
 
 fn store(module: &Module, dir: &Path, path: &Path) -> Result<(), SandboxError> {

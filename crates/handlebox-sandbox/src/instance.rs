@@ -39,6 +39,7 @@ impl Instance {
         pre: &InstancePre<HostState>,
         memory_bytes: usize,
         pool_size: u32,
+        initialize: bool,
     ) -> Result<Self, SandboxError> {
         let mut store = Store::new(engine, HostState::new(memory_bytes));
         store.limiter(|state| &mut state.limiter);
@@ -79,7 +80,9 @@ impl Instance {
             handle,
             fuel_enabled,
         };
-        if let Ok(init) = instance.get_typed_func::<(), ()>(&mut this.store, "_initialize") {
+        if initialize
+            && let Ok(init) = instance.get_typed_func::<(), ()>(&mut this.store, "_initialize")
+        {
             init.call(&mut this.store, ())
                 .map_err(|e| SandboxError::Engine(format!("initialising the guest: {e}")))?;
         }

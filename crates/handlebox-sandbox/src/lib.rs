@@ -34,6 +34,7 @@ mod instance;
 mod page;
 mod project;
 mod sandbox;
+mod snapshot;
 
 pub use config::{Limits, SandboxConfig};
 pub use error::{CompileErrors, SandboxError};

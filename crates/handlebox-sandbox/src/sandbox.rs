@@ -33,6 +33,7 @@ struct Inner {
     pre: InstancePre<HostState>,
     config: SandboxConfig,
     module_source: ModuleSource,
+    snapshot: bool,
     cache_warning: Option<String>,
     stop_ticker: Arc<AtomicBool>,
 }
@@ -49,11 +50,16 @@ impl Sandbox {
         let engine = Engine::new(&engine_config(&config))
             .map_err(|e| SandboxError::Engine(e.to_string()))?;
         let cache_dir = config.resolved_cache_dir();
-        let (module, module_source, cache_warning) = cache::load(&engine, cache_dir.as_deref())?;
         let mut linker = Linker::new(&engine);
         host::add_wasi(&mut linker).map_err(|e| SandboxError::Engine(e.to_string()))?;
+        let loaded = cache::load(
+            &engine,
+            cache_dir.as_deref(),
+            &linker,
+            config.limits.memory_bytes,
+        )?;
         let pre = linker
-            .instantiate_pre(&module)
+            .instantiate_pre(&loaded.module)
             .map_err(|e| SandboxError::Engine(format!("linking the guest: {e}")))?;
         let stop_ticker = Arc::new(AtomicBool::new(false));
         spawn_ticker(engine.clone(), stop_ticker.clone())?;
@@ -62,8 +68,9 @@ impl Sandbox {
                 engine,
                 pre,
                 config,
-                module_source,
-                cache_warning: cache_warning.map(|w| w.to_string()),
+                module_source: loaded.source,
+                snapshot: loaded.snapshot,
+                cache_warning: loaded.warning.map(|w| w.to_string()),
                 stop_ticker,
             }),
         })
@@ -79,9 +86,15 @@ impl Sandbox {
         self.inner.module_source == ModuleSource::Cached
     }
 
-    /// Why the disk cache could not be used, if it could not.
+    /// Why the disk cache or the snapshot could not be used, if so.
     pub fn cache_warning(&self) -> Option<&str> {
         self.inner.cache_warning.as_deref()
+    }
+
+    /// Whether pages start from the prepared snapshot (the JavaScript world
+    /// already built) rather than building it themselves.
+    pub fn uses_snapshot(&self) -> bool {
+        self.inner.snapshot
     }
 
     pub(crate) fn instantiate(&self, memory_bytes: usize) -> Result<Instance, SandboxError> {
@@ -90,6 +103,7 @@ impl Sandbox {
             &self.inner.pre,
             memory_bytes,
             self.inner.config.max_open_pages,
+            !self.inner.snapshot,
         )
     }
 }

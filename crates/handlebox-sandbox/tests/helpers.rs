@@ -269,3 +269,12 @@ fn an_override_that_throws_keeps_what_it_changed_before() {
         Some(json!({"name": "Added Product", "first": 1}))
     );
 }
+
+#[test]
+fn pages_start_from_the_prepared_snapshot() {
+    assert_eq!(sandbox().cache_warning(), None);
+    assert!(sandbox().uses_snapshot());
+    let first = run("return Math.random()").value.unwrap();
+    let second = run("return Math.random()").value.unwrap();
+    assert_ne!(first, second, "Math.random is seeded per page, not frozen in the snapshot");
+}
