@@ -313,44 +313,28 @@ fn metrics_count_what_was_sent() {
     }
     assert_eq!(server.request("POST", "/v1/process", b"nope").status, 400);
     let text = server.request("GET", "/metrics", b"").text();
-    assert_eq!(
-        metric(
-            &text,
-            "handlebox_http_requests_total{route=\"/v1/process\",status=\"200\"}"
+    let expected = [
+        (
+            "handlebox_http_requests_total{route=\"/v1/process\",status=\"200\"}",
+            3.0,
         ),
-        3.0
-    );
-    assert_eq!(
-        metric(
-            &text,
-            "handlebox_http_requests_total{route=\"/v1/process\",status=\"400\"}"
+        (
+            "handlebox_http_requests_total{route=\"/v1/process\",status=\"400\"}",
+            1.0,
         ),
-        1.0
-    );
-    assert_eq!(
-        metric(&text, "handlebox_pages_total{project=\"default\"}"),
-        3.0
-    );
-    assert_eq!(
-        metric(&text, "handlebox_events_total{project=\"default\"}"),
-        9.0
-    );
-    assert_eq!(
-        metric(&text, "handlebox_handler_calls_total{project=\"default\"}"),
-        9.0
-    );
-    assert_eq!(
-        metric(&text, "handlebox_handler_call_duration_seconds_count"),
-        9.0
-    );
-    assert_eq!(
-        metric(
-            &text,
-            "handlebox_http_request_duration_seconds_count{route=\"/v1/process\"}"
+        ("handlebox_pages_total{project=\"default\"}", 3.0),
+        ("handlebox_events_total{project=\"default\"}", 9.0),
+        ("handlebox_handler_calls_total{project=\"default\"}", 9.0),
+        ("handlebox_handler_call_duration_seconds_count", 9.0),
+        (
+            "handlebox_http_request_duration_seconds_count{route=\"/v1/process\"}",
+            4.0,
         ),
-        4.0
-    );
-    assert_eq!(metric(&text, "handlebox_queue_depth"), 0.0);
+        ("handlebox_queue_depth", 0.0),
+    ];
+    for (series, value) in expected {
+        assert_eq!(metric(&text, series), value, "{series}");
+    }
     assert!(text.trim_end().ends_with("# EOF"));
 }
 

@@ -2,23 +2,10 @@
 //! person can act on: what was missing, what was extra, the first path where
 //! expected and actual differ.
 
+use handlebox_pipeline::js::same;
 use serde_json::Value;
 
 use super::model::{CallPattern, EventRef, Expect};
-
-/// JSON equality where numbers compare as numbers.
-pub fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
-        }
-        _ => a == b,
-    }
-}
 
 /// Whether `actual` has everything `pattern` has (objects: these keys with
 /// matching values; arrays: the same length, element by element).

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use handlebox_flocktory::FlocktoryKind;
+use handlebox_pipeline::js::same;
 use handlebox_pipeline::{IntegrationConfig, PageInput, Pipeline};
 use handlebox_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Map, Value, json};
@@ -27,20 +28,6 @@ fn cases() -> Value {
         );
     }
     serde_json::from_str(&text).expect("conformance JSON")
-}
-
-/// JSON equality where numbers compare as numbers (`2990` equals `2990.0`).
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
-        }
-        _ => a == b,
-    }
 }
 
 fn page_of(case: &Value, default_url: &str) -> PageInput {

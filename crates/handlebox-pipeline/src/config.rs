@@ -7,6 +7,7 @@ use handlebox_sandbox::{HandlerSpec, Scope};
 use serde_json::{Map, Value};
 
 use crate::integration::OptionProblem;
+use crate::json_error::{JsonError, shape};
 use crate::lint;
 
 /// One integration's entry in a config.
@@ -18,21 +19,8 @@ pub struct IntegrationConfig {
     pub options: Map<String, Value>,
 }
 
-/// A config file that is not a project config.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigError {
-    /// The text is not JSON.
-    #[error("not valid JSON: {0}")]
-    Json(String),
-    /// The JSON has the wrong shape; `path` says where.
-    #[error("{path}: {message}")]
-    Shape {
-        /// Where, e.g. `$.integrations[1].options`.
-        path: String,
-        /// What is wrong.
-        message: String,
-    },
-}
+/// A config file that is not JSON or not a project config.
+pub type ConfigError = JsonError;
 
 /// Reads the integrations of a config, in config order.
 pub fn parse(text: &str) -> Result<Vec<IntegrationConfig>, ConfigError> {
@@ -42,10 +30,6 @@ pub fn parse(text: &str) -> Result<Vec<IntegrationConfig>, ConfigError> {
 
 /// Reads the integrations of a config given as a JSON value.
 pub fn integrations(value: Value) -> Result<Vec<IntegrationConfig>, ConfigError> {
-    let shape = |path: &str, message: &str| ConfigError::Shape {
-        path: path.to_owned(),
-        message: message.to_owned(),
-    };
     let Value::Object(mut top) = value else {
         return Err(shape(
             "$",

@@ -183,6 +183,21 @@ fn is_blank(value: &Value) -> bool {
     matches!(value, Value::Null) || value.as_str() == Some("")
 }
 
+/// JSON equality where numbers compare as numbers (`2990` equals `2990.0`),
+/// as JavaScript compares them.
+pub fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
 /// Builds an object from `(key, value)` pairs, leaving out `undefined`
 /// (`None`) values as `JSON.stringify` does.
 pub fn object<const N: usize>(pairs: [(&str, Option<Value>); N]) -> Value {

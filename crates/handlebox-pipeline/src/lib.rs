@@ -13,6 +13,7 @@ pub mod config;
 pub mod enrich;
 pub mod integration;
 pub mod js;
+mod json_error;
 pub mod lint;
 pub mod page;
 mod pipeline;
@@ -22,6 +23,7 @@ pub use config::{ConfigError, IntegrationConfig};
 pub use integration::{
     Configured, Integration, IntegrationKind, IntegrationPage, OptionProblem, Tracked,
 };
+pub use json_error::JsonError;
 pub use page::{PageError, PageInput, products_of};
 pub use pipeline::{BuildError, CheckReport, ConfigProblem, Pipeline};
 pub use result::{

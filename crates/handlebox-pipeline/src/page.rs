@@ -5,32 +5,14 @@
 use handlebox_sandbox::PageData;
 use serde_json::{Map, Value};
 
+use crate::json_error::{JsonError, shape};
+
 /// The URL a page gets when neither the page nor `digitalData.page.url`
 /// gives an absolute http(s) one (the reference's test default).
 pub const DEFAULT_URL: &str = "https://www.example.com/";
 
-/// A page file or request body that does not have the page's shape.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PageError {
-    /// The text is not JSON.
-    #[error("not valid JSON: {0}")]
-    Json(String),
-    /// A value has the wrong type; `path` is where, e.g. `$.cookies._ga`.
-    #[error("{path}: {message}")]
-    Shape {
-        /// Where the problem is.
-        path: String,
-        /// What is wrong.
-        message: String,
-    },
-}
-
-fn shape(path: &str, message: impl Into<String>) -> PageError {
-    PageError::Shape {
-        path: path.to_owned(),
-        message: message.into(),
-    }
-}
+/// A page file or request body that is not JSON or not a page.
+pub type PageError = JsonError;
 
 /// One page as given to the pipeline.
 #[derive(Debug, Clone, PartialEq, Default)]

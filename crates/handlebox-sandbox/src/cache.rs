@@ -115,7 +115,10 @@ fn compile(engine: &Engine) -> Result<Module, SandboxError> {
 fn cache_path(engine: &Engine, dir: &Path, tag: &str) -> PathBuf {
     let mut hasher = DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
-    dir.join(format!("guest-{GUEST_HASH}-{tag}-{:016x}.cwasm", hasher.finish()))
+    dir.join(format!(
+        "guest-{GUEST_HASH}-{tag}-{:016x}.cwasm",
+        hasher.finish()
+    ))
 }
 
 fn store(module: &Module, dir: &Path, path: &Path) -> Result<(), SandboxError> {

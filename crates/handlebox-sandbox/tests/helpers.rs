@@ -276,5 +276,8 @@ fn pages_start_from_the_prepared_snapshot() {
     assert!(sandbox().uses_snapshot());
     let first = run("return Math.random()").value.unwrap();
     let second = run("return Math.random()").value.unwrap();
-    assert_ne!(first, second, "Math.random is seeded per page, not frozen in the snapshot");
+    assert_ne!(
+        first, second,
+        "Math.random is seeded per page, not frozen in the snapshot"
+    );
 }
