@@ -205,10 +205,11 @@ fn build(
             }
         }
     }
-    let results = if specs.is_empty() {
-        Vec::new()
+    let (project, results) = if specs.is_empty() {
+        (None, Vec::new())
     } else {
-        Project::check(sandbox, &specs)?
+        let (project, results) = Project::build(sandbox, specs)?;
+        (Some(project), results)
     };
     for (i, error) in results.into_iter().enumerate() {
         if let Some(error) = error {
@@ -225,11 +226,6 @@ fn build(
     if !report.errors.is_empty() {
         return Ok((None, report));
     }
-    let project = if specs.is_empty() {
-        None
-    } else {
-        Some(Project::compile(sandbox, specs)?)
-    };
     let warnings = report.warnings.iter().map(ToString::to_string).collect();
     Ok((
         Some(Pipeline {
@@ -560,8 +556,7 @@ impl<'p> PageRun<'p> {
         let project = self.pipeline.project.as_ref()?;
         let label = project.label(index).unwrap_or("handler").to_owned();
         if self.sandbox.is_none() {
-            let mut data = self.input.sandbox_data();
-            data.digital_data = self.dd.clone();
+            let data = self.input.sandbox_data_with(self.dd.clone());
             self.sandbox = Some(project.open_page(data).map_err(|e| e.to_string()));
             self.dd_changed = false;
         }

@@ -10,21 +10,56 @@ use crate::Limits;
 ///
 /// `what` names the value in the error ("the event", "digitalData").
 pub(crate) fn encode(value: &Value, what: &str, limits: &Limits) -> Result<String, ErrorInfo> {
-    if let Some(path) = too_deep(value, limits.max_input_depth, &mut vec![]) {
-        return Err(refuse(format!(
+    check_depth(value, what, limits)?;
+    let text = value.to_string();
+    check_size(text.len(), what, limits)?;
+    Ok(text)
+}
+
+/// Refuses `values` when any is too deep or, together, they are too large;
+/// measures without building the JSON text.
+pub(crate) fn check(values: &[&Value], what: &str, limits: &Limits) -> Result<(), ErrorInfo> {
+    let mut counter = ByteCounter(0);
+    for value in values {
+        check_depth(value, what, limits)?;
+        serde_json::to_writer(&mut counter, value)
+            .map_err(|e| refuse(format!("{what} cannot be encoded: {e}")))?;
+    }
+    check_size(counter.0, what, limits)
+}
+
+/// Counts the bytes written to it.
+struct ByteCounter(usize);
+
+impl std::io::Write for ByteCounter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn check_depth(value: &Value, what: &str, limits: &Limits) -> Result<(), ErrorInfo> {
+    match too_deep(value, limits.max_input_depth, &mut vec![]) {
+        Some(path) => Err(refuse(format!(
             "{what} is nested deeper than {} levels (at {path})",
             limits.max_input_depth
-        )));
+        ))),
+        None => Ok(()),
     }
-    let text = value.to_string();
-    if text.len() > limits.max_input_bytes {
+}
+
+fn check_size(bytes: usize, what: &str, limits: &Limits) -> Result<(), ErrorInfo> {
+    if bytes > limits.max_input_bytes {
         return Err(refuse(format!(
-            "{what} is {} bytes of JSON, more than the limit of {} bytes",
-            text.len(),
+            "{what} is {bytes} bytes of JSON, more than the limit of {} bytes",
             limits.max_input_bytes
         )));
     }
-    Ok(text)
+    Ok(())
 }
 
 fn refuse(message: String) -> ErrorInfo {
@@ -73,6 +108,22 @@ mod tests {
         let err = encode(&json!({"a": {"b": [1]}}), "the event", &limits).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Input);
         assert!(err.message.contains("at $.a.b"), "{}", err.message);
+    }
+
+    #[test]
+    fn checks_parts_together_without_encoding_them() {
+        let limits = Limits {
+            max_input_bytes: 20,
+            ..Limits::default()
+        };
+        let (a, b) = (json!({"a": "0123456"}), json!(["0123456"]));
+        assert!(check(&[&a], "the page", &limits).is_ok());
+        let err = check(&[&a, &b], "the page", &limits).unwrap_err();
+        assert!(
+            err.message.starts_with("the page is 26 bytes"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

@@ -67,13 +67,14 @@ pub struct Page {
 impl Page {
     pub(crate) fn open(project: Project, data: PageData) -> Result<Self, SandboxError> {
         let limits = &project.sandbox.config().limits;
-        let page_json = serde_json::json!({
-            "digitalData": data.digital_data,
-            "cookies": data.cookies,
-            "globals": data.globals,
-            "dataLayer": data.data_layer,
-        });
-        input::encode(&page_json, "the page", limits).map_err(SandboxError::Input)?;
+        let cookies = Value::Object(data.cookies.clone());
+        let parts = [
+            &data.digital_data,
+            &cookies,
+            &data.globals,
+            &data.data_layer,
+        ];
+        input::check(&parts, "the page", limits).map_err(SandboxError::Input)?;
         let mut page = Self {
             project,
             data,
@@ -98,7 +99,7 @@ impl Page {
         if self.instance.is_none() {
             let sandbox = &self.project.sandbox;
             let limits = &sandbox.config().limits;
-            let mut instance = sandbox.instantiate(limits.memory_bytes)?;
+            let mut instance = sandbox.instantiate()?;
             let request = Request::Open {
                 handlers: self.project.handlers.to_vec(),
                 page: Box::new(self.data.clone()),

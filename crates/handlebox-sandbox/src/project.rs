@@ -218,20 +218,34 @@ impl Project {
     /// Checks every handler and builds the project; fails with every
     /// handler that does not parse, each placed in its own text.
     pub fn compile(sandbox: &Sandbox, specs: Vec<HandlerSpec>) -> Result<Self, SandboxError> {
-        let results = Self::check(sandbox, &specs)?;
-        let errors: Vec<(String, ErrorInfo)> = specs
-            .iter()
+        let labels: Vec<String> = specs.iter().map(|s| s.label.clone()).collect();
+        let (project, results) = Self::build(sandbox, specs)?;
+        let errors: Vec<(String, ErrorInfo)> = labels
+            .into_iter()
             .zip(results)
-            .filter_map(|(spec, error)| error.map(|e| (spec.label.clone(), e)))
+            .filter_map(|(label, error)| error.map(|e| (label, e)))
             .collect();
-        if !errors.is_empty() {
-            return Err(SandboxError::Compile(CompileErrors { errors }));
+        if errors.is_empty() {
+            Ok(project)
+        } else {
+            Err(SandboxError::Compile(CompileErrors { errors }))
         }
-        Ok(Self {
+    }
+
+    /// Checks every handler once and builds the project whatever the
+    /// outcome; one check result per handler (`None`: it parses). A handler
+    /// that does not parse fails every call with its syntax error.
+    pub fn build(
+        sandbox: &Sandbox,
+        specs: Vec<HandlerSpec>,
+    ) -> Result<(Self, Vec<Option<ErrorInfo>>), SandboxError> {
+        let results = Self::check(sandbox, &specs)?;
+        let project = Self {
             sandbox: sandbox.clone(),
             handlers: specs.iter().map(HandlerSpec::to_source).collect(),
             labels: specs.into_iter().map(|s| s.label).collect(),
-        })
+        };
+        Ok((project, results))
     }
 
     /// Parses every handler without running anything; one entry per handler,
@@ -241,7 +255,7 @@ impl Project {
         specs: &[HandlerSpec],
     ) -> Result<Vec<Option<ErrorInfo>>, SandboxError> {
         let limits = &sandbox.config().limits;
-        let mut instance = sandbox.instantiate(limits.memory_bytes)?;
+        let mut instance = sandbox.instantiate()?;
         let request = Request::Check {
             handlers: specs.iter().map(HandlerSpec::to_source).collect(),
         };

@@ -97,11 +97,11 @@ impl Sandbox {
         self.inner.snapshot
     }
 
-    pub(crate) fn instantiate(&self, memory_bytes: usize) -> Result<Instance, SandboxError> {
+    pub(crate) fn instantiate(&self) -> Result<Instance, SandboxError> {
         Instance::new(
             &self.inner.engine,
             &self.inner.pre,
-            memory_bytes,
+            self.inner.config.limits.memory_bytes,
             self.inner.config.max_open_pages,
             !self.inner.snapshot,
         )

@@ -5,13 +5,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde_json::Value;
-
 static SEQUENCE: AtomicU64 = AtomicU64::new(0);
 
-/// Writes `page` (the request body, as received) into `dir` as
+/// Writes `page` (the request body, byte for byte) into `dir` as
 /// `<project>-<unix millis>-<n>.json`; returns the file's path.
-pub fn save(dir: &Path, project: &str, page: &Value) -> std::io::Result<PathBuf> {
+pub fn save(dir: &Path, project: &str, page: &[u8]) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     let millis = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -19,9 +17,8 @@ pub fn save(dir: &Path, project: &str, page: &Value) -> std::io::Result<PathBuf>
         .unwrap_or(0);
     let n = SEQUENCE.fetch_add(1, Ordering::Relaxed);
     let path = dir.join(format!("{project}-{millis}-{n}.json"));
-    let text = serde_json::to_string_pretty(page).map_err(std::io::Error::other)?;
     let temp = path.with_extension("json.tmp");
-    std::fs::write(&temp, text)?;
+    std::fs::write(&temp, page)?;
     std::fs::rename(&temp, &path)?;
     Ok(path)
 }

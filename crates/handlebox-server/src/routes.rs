@@ -128,7 +128,7 @@ async fn process(
             );
         }
     };
-    let page = match PageInput::from_value(value.clone()) {
+    let page = match PageInput::from_value(value) {
         Ok(page) => page,
         Err(e) => {
             return error(
@@ -165,7 +165,7 @@ async fn process(
             let result = project.pipeline.process(&page);
             let failed = result.events.iter().any(|e| !e.errors.is_empty());
             if failed && let Some(dir) = &worker_state.dead_letter {
-                match crate::dead_letter::save(dir, &project.id, &value) {
+                match crate::dead_letter::save(dir, &project.id, &body) {
                     Ok(path) => tracing::info!(project = %project.id, path = %path.display(), "dead letter saved"),
                     Err(e) => tracing::error!(project = %project.id, error = %e, "dead letter not saved"),
                 }
