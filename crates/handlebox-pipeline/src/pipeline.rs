@@ -9,7 +9,7 @@
 
 use std::collections::VecDeque;
 
-use handlebox_sandbox::{CallOutcome, Page, Project, Sandbox, SandboxError, Scope};
+use handlebox_sandbox::{CallOutcome, ErrorKind, Page, Project, Sandbox, SandboxError, Scope};
 use serde_json::{Map, Value, json};
 
 use crate::config::{self, HandlerOptions, IntegrationConfig};
@@ -254,7 +254,13 @@ struct PageRun<'p> {
     trackers: Vec<(Box<dyn IntegrationPage + 'p>, bool)>,
     result: PageResult,
     now: String,
+    /// Limit errors (timeout, memory) per handler on this page.
+    strikes: Vec<u32>,
 }
+
+/// Limit errors after which a handler is not run again on the same page, so
+/// that one hostile handler costs a page at most this many deadlines.
+const STRIKES: u32 = 2;
 
 impl<'p> PageRun<'p> {
     fn new(pipeline: &'p Pipeline, input: &'p PageInput) -> Self {
@@ -268,6 +274,7 @@ impl<'p> PageRun<'p> {
             input,
             dd: Value::Object(input.digital_data.clone()),
             sandbox: None,
+            strikes: vec![0; pipeline.project.as_ref().map_or(0, Project::len)],
             dd_changed: false,
             trackers,
             result: PageResult {
@@ -555,6 +562,18 @@ impl<'p> PageRun<'p> {
     fn call(&mut self, index: usize, arg: &Value, out: &mut EventResult) -> Option<CallOutcome> {
         let project = self.pipeline.project.as_ref()?;
         let label = project.label(index).unwrap_or("handler").to_owned();
+        if self.strikes.get(index).is_some_and(|s| *s >= STRIKES) {
+            out.errors.push(HandlerErrorResult {
+                handler: label,
+                kind: "timeout",
+                message: format!(
+                    "not run: this handler exceeded its limits {STRIKES} times on this page"
+                ),
+                line: None,
+                column: None,
+            });
+            return None;
+        }
         if self.sandbox.is_none() {
             let data = self.input.sandbox_data_with(self.dd.clone());
             self.sandbox = Some(project.open_page(data).map_err(|e| e.to_string()));
@@ -584,6 +603,11 @@ impl<'p> PageRun<'p> {
                     message: l.message.clone(),
                 }));
                 if let Some(error) = &outcome.error {
+                    if matches!(error.kind, ErrorKind::Timeout | ErrorKind::Memory)
+                        && let Some(strikes) = self.strikes.get_mut(index)
+                    {
+                        *strikes += 1;
+                    }
                     out.errors.push(HandlerErrorResult {
                         handler: label,
                         kind: error.kind.as_str(),

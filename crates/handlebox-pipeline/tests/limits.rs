@@ -1,0 +1,106 @@
+//! A handler that keeps hitting its limits costs a page at most two
+//! deadlines; every later event still reports it, and still goes out.
+
+use handlebox_pipeline::{Configured, Integration, IntegrationPage, OptionProblem, Tracked};
+use handlebox_pipeline::{IntegrationConfig, IntegrationKind, PageInput, Pipeline};
+use handlebox_sandbox::{Sandbox, SandboxConfig};
+use serde_json::{Map, Value, json};
+
+/// An integration that sends one call per event, named after the event.
+struct Echo;
+
+impl IntegrationKind for Echo {
+    fn name(&self) -> &'static str {
+        "Echo"
+    }
+
+    fn configure(&self, _: &Map<String, Value>) -> Result<Configured, Vec<OptionProblem>> {
+        Ok(Configured {
+            integration: Box::new(Echo),
+            warnings: Vec::new(),
+        })
+    }
+}
+
+impl Integration for Echo {
+    fn name(&self) -> &str {
+        "Echo"
+    }
+
+    fn loader(&self) -> Option<String> {
+        None
+    }
+
+    fn enrichable_props(&self, _: &str) -> Vec<&'static str> {
+        Vec::new()
+    }
+
+    fn page(&self) -> Box<dyn IntegrationPage + '_> {
+        Box::new(EchoPage)
+    }
+}
+
+struct EchoPage;
+
+impl IntegrationPage for EchoPage {
+    fn track(&mut self, event: &Value) -> Tracked {
+        Tracked {
+            calls: vec![json!(["push", [event["name"], {}]])],
+            warnings: Vec::new(),
+        }
+    }
+}
+
+#[test]
+fn a_handler_over_its_limits_twice_is_not_run_again_on_the_page() {
+    let sandbox = Sandbox::new(SandboxConfig::default()).expect("sandbox");
+    let options = json!({"eventEnrichments": [
+        {"prop": "spot", "handler": "while (true) {}"},
+        {"prop": "fine", "handler": "return event.name.length;"}
+    ]});
+    let config = vec![IntegrationConfig {
+        name: "Echo".into(),
+        options: options.as_object().cloned().unwrap_or_default(),
+    }];
+    let pipeline = Pipeline::new(&sandbox, config, &[&Echo]).expect("pipeline");
+    let events: Vec<Value> = (0..6)
+        .map(|i| json!({"name": format!("Event {i}")}))
+        .collect();
+    let mut all = vec![json!({"name": "Viewed Page"})];
+    all.extend(events);
+    let page = PageInput::from_value(json!({"events": all})).expect("page");
+    let result = pipeline.process(&page);
+    assert_eq!(result.events.len(), 7);
+    assert_eq!(result.calls.len(), 7, "every event still goes out");
+    let messages: Vec<&str> = result
+        .events
+        .iter()
+        .map(|e| e.errors[0].message.as_str())
+        .collect();
+    assert!(
+        messages[..2]
+            .iter()
+            .all(|m| m.starts_with("time limit exceeded")),
+        "{messages:?}"
+    );
+    assert!(
+        messages[2..]
+            .iter()
+            .all(|m| m.starts_with("not run: this handler exceeded its limits 2 times")),
+        "{messages:?}"
+    );
+    assert!(
+        result.events.iter().all(|e| e.variables.len() == 1),
+        "the other handler runs on every event"
+    );
+}
+
+#[test]
+fn compiled_projects_are_shared_across_threads() {
+    fn shared<T: Send + Sync>() {}
+    shared::<Pipeline>();
+    shared::<handlebox_sandbox::Project>();
+    shared::<handlebox_sandbox::Sandbox>();
+    fn sent<T: Send>() {}
+    sent::<handlebox_sandbox::Page>();
+}
