@@ -4,8 +4,9 @@
 //! A cache file is named by the guest's hash and the engine's compatibility
 //! hash, so a new guest, a new wasmtime or different engine settings never
 //! load a stale file. Files are written to a temporary name and renamed, so a
-//! concurrent start never reads half a file. A file that fails to load is
-//! replaced by a fresh compilation.
+//! concurrent start never reads half a file, and a lock file makes
+//! concurrent first starts wait for one compilation instead of each doing
+//! it. A file that fails to load is replaced by a fresh compilation.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -85,6 +86,10 @@ fn cached(
         return Ok((build()?, ModuleSource::Compiled, None));
     };
     let path = cache_path(engine, dir, tag);
+    // One process builds a missing module while the others wait and then
+    // load it, instead of every process compiling it at once. Without a
+    // lock (read-only directory) each process builds its own.
+    let _lock = lock(dir, &path);
     let mut warning = None;
     if path.exists() {
         // SAFETY: the file was written by `Module::serialize` of this same
@@ -105,6 +110,19 @@ fn cached(
     let module = build()?;
     let stored = store(&module, dir, &path).err();
     Ok((module, ModuleSource::Compiled, stored.or(warning)))
+}
+
+/// An exclusive lock on `<path>.lock`, released when dropped.
+fn lock(dir: &Path, path: &Path) -> Option<std::fs::File> {
+    std::fs::create_dir_all(dir).ok()?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path.with_extension("lock"))
+        .ok()?;
+    file.lock().ok()?;
+    Some(file)
 }
 
 fn compile(engine: &Engine) -> Result<Module, SandboxError> {
