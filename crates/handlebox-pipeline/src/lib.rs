@@ -16,6 +16,7 @@ pub mod js;
 mod json_error;
 pub mod lint;
 pub mod page;
+mod page_run;
 mod pipeline;
 pub mod result;
 

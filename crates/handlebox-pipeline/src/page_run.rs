@@ -1,0 +1,526 @@
+//! How one page runs through a [`Pipeline`].
+//!
+//! Per page: events in the reference's order (the first `Viewed Page` first,
+//! or a default one); per event, for every integration, on a copy of the
+//! event: include/exclude lists, common and integration enrichment, override
+//! functions, event variables, dropping, then the integration's calls. The
+//! sandbox page is opened only when a handler first runs, and sees
+//! `digitalData` as the reference has enriched it at that moment.
+
+use std::collections::VecDeque;
+
+use handlebox_sandbox::{CallOutcome, ErrorKind, Page, Project, Scope};
+use serde_json::{Map, Value, json};
+
+use crate::config::HandlerOptions;
+use crate::integration::IntegrationPage;
+use crate::pipeline::Pipeline;
+use crate::result::{EventResult, HandlerErrorResult, LogResult, PageResult, VariableResult};
+use crate::{PageInput, cart, clock, enrich, js, products_of};
+
+const VIEWED_PAGE: &str = "Viewed Page";
+
+/// Runs `input` through `pipeline`.
+pub(crate) fn run(pipeline: &Pipeline, input: &PageInput) -> PageResult {
+    PageRun::new(pipeline, input).run()
+}
+
+/// An event waiting to run, with where it came from.
+struct Pending {
+    event: Value,
+    index: Option<usize>,
+    source: Option<&'static str>,
+}
+
+/// The state of one page while it runs.
+struct PageRun<'p> {
+    pipeline: &'p Pipeline,
+    input: &'p PageInput,
+    dd: Value,
+    sandbox: Option<Result<Page, String>>,
+    dd_changed: bool,
+    trackers: Vec<(Box<dyn IntegrationPage + 'p>, bool)>,
+    result: PageResult,
+    now: String,
+    /// Limit errors (timeout, memory) per handler on this page.
+    strikes: Vec<u32>,
+}
+
+/// Limit errors after which a handler is not run again on the same page, so
+/// that one hostile handler costs a page at most this many deadlines.
+const STRIKES: u32 = 2;
+
+impl<'p> PageRun<'p> {
+    fn new(pipeline: &'p Pipeline, input: &'p PageInput) -> Self {
+        let trackers = pipeline
+            .integrations
+            .iter()
+            .map(|a| (a.integration.page(), false))
+            .collect();
+        Self {
+            pipeline,
+            input,
+            dd: Value::Object(input.digital_data.clone()),
+            sandbox: None,
+            strikes: vec![0; pipeline.project.as_ref().map_or(0, Project::len)],
+            dd_changed: false,
+            trackers,
+            result: PageResult {
+                warnings: pipeline.warnings.clone(),
+                ..PageResult::default()
+            },
+            now: clock::now_iso(),
+        }
+    }
+
+    fn run(mut self) -> PageResult {
+        let events = self.input.events();
+        let first_view = events
+            .iter()
+            .position(|e| e.get("name").and_then(Value::as_str) == Some(VIEWED_PAGE));
+        let mut queue = VecDeque::new();
+        match first_view {
+            Some(i) => queue.push_back(Pending {
+                event: events[i].clone(),
+                index: Some(i),
+                source: None,
+            }),
+            None => queue.push_back(Pending {
+                event: json!({"name": VIEWED_PAGE, "source": "DDManager SDK"}),
+                index: None,
+                source: Some("pipeline"),
+            }),
+        }
+        for (i, event) in events.iter().enumerate() {
+            if Some(i) != first_view {
+                queue.push_back(Pending {
+                    event: event.clone(),
+                    index: Some(i),
+                    source: None,
+                });
+            }
+        }
+        while let Some(pending) = queue.pop_front() {
+            let generated = self.event(pending);
+            for event in generated.into_iter().rev() {
+                queue.push_front(event);
+            }
+        }
+        self.result
+    }
+
+    fn dd_map(&mut self) -> &mut Map<String, Value> {
+        if !self.dd.is_object() {
+            self.dd = json!({});
+        }
+        match &mut self.dd {
+            Value::Object(map) => map,
+            _ => unreachable!("made an object above"),
+        }
+    }
+
+    /// Runs one event; returns the events it generated (`Updated Cart`).
+    fn event(&mut self, pending: Pending) -> Vec<Pending> {
+        let mut out = EventResult {
+            index: pending.index,
+            source: pending.source.map(str::to_owned),
+            ..EventResult::default()
+        };
+        let mut event = pending.event;
+        if !event.is_object() {
+            out.dropped = true;
+            out.warnings.push(format!(
+                "{} is not an object; it was skipped",
+                describe_index(pending.index)
+            ));
+            self.result.events.push(out);
+            return Vec::new();
+        }
+        if let Some(Value::String(name)) = event.get_mut("name") {
+            let new = enrich::renamed(name);
+            if new != name {
+                *name = new.to_owned();
+            }
+        }
+        let name = event
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        out.name = name.clone();
+        if name == VIEWED_PAGE {
+            let input = self.input;
+            enrich::before_viewed_page(self.dd_map(), input, clock::uuid_v4);
+            self.dd_changed = true;
+        }
+        let generated = if name == "Updated Cart" {
+            self.updated_cart(&event, &mut out, pending.index)
+        } else {
+            Vec::new()
+        };
+        for i in 0..self.pipeline.integrations.len() {
+            self.integration_event(i, &event, &mut out);
+        }
+        let now = self.now.clone();
+        if matches!(name.as_str(), "Subscribed" | "Completed Transaction") {
+            enrich::after_event(self.dd_map(), &event, &now);
+            self.dd_changed = true;
+        }
+        self.result.events.push(out);
+        generated
+    }
+
+    fn updated_cart(
+        &mut self,
+        event: &Value,
+        out: &mut EventResult,
+        index: Option<usize>,
+    ) -> Vec<Pending> {
+        let Some(new_cart) = event.get("cart").filter(|c| c.is_object()) else {
+            return Vec::new();
+        };
+        let version = self
+            .dd
+            .get("version")
+            .and_then(Value::as_str)
+            .map(enrich::parse_version);
+        if version.is_none_or(|v| v < [1, 1, 3]) {
+            out.warnings.push(
+                "Updated Cart: digitalData.version is missing or below 1.1.3, so no Added Product \
+                 or Removed Product events are generated (the reference throws here)"
+                    .to_owned(),
+            );
+            return Vec::new();
+        }
+        let old_cart = self.dd.get("cart").cloned().unwrap_or_default();
+        let changes = cart::changes(&old_cart, new_cart);
+        self.dd_map().insert("cart".into(), new_cart.clone());
+        self.dd_changed = true;
+        changes
+            .into_iter()
+            .map(|event| Pending {
+                event,
+                index,
+                source: Some("Updated Cart"),
+            })
+            .collect()
+    }
+
+    fn integration_event(&mut self, i: usize, event: &Value, out: &mut EventResult) {
+        let pipeline = self.pipeline;
+        let active = &pipeline.integrations[i];
+        let integration = active.integration.name();
+        if let Some(reason) = excluded(event, integration) {
+            out.warnings
+                .push(format!("not sent to {integration}: {reason}"));
+            return;
+        }
+        let mut copy = event.clone();
+        if let Value::Object(dd) = &self.dd {
+            enrich::common(&mut copy, dd);
+        }
+        let name = copy
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        for path in active.integration.enrichable_props(&name) {
+            if let Err(throws) = copy_falsy(&mut copy, &self.dd, path) {
+                out.warnings.push(format!(
+                    "{name}: {throws}; the reference throws while enriching it, so {integration} gets nothing for this event"
+                ));
+                return;
+            }
+        }
+        self.run_handlers(&active.handlers, &mut copy, out);
+        let final_name = copy
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let ignored = copy.get("ignore") == Some(&Value::Bool(true));
+        if final_name.is_empty() || ignored {
+            out.dropped = true;
+            out.warnings.push(format!(
+                "dropped before {integration}: {}",
+                if ignored {
+                    "ignore is true"
+                } else {
+                    "it has no name"
+                }
+            ));
+            return;
+        }
+        out.name = final_name.clone();
+        let (tracker, started) = &mut self.trackers[i];
+        if !*started {
+            if final_name != VIEWED_PAGE {
+                out.warnings.push(format!(
+                    "not sent to {integration}: it starts on the first Viewed Page that reaches it, and none has yet"
+                ));
+                return;
+            }
+            *started = true;
+            if self.result.loader.is_none() {
+                self.result.loader = active.integration.loader();
+            }
+        }
+        let tracked = tracker.track(&copy);
+        self.result.calls.extend(tracked.calls.iter().cloned());
+        out.calls.extend(tracked.calls);
+        out.warnings.extend(tracked.warnings);
+    }
+
+    fn run_handlers(
+        &mut self,
+        handlers: &HandlerOptions,
+        event: &mut Value,
+        out: &mut EventResult,
+    ) {
+        if let Some(index) = handlers.override_event
+            && let Some(changed) = self.call(index, event, out).and_then(|o| o.arg)
+        {
+            *event = changed;
+        }
+        if let Some(index) = handlers.override_product {
+            for (path, product) in owned_products(event) {
+                if let Some(changed) = self.call(index, &product, out).and_then(|o| o.arg)
+                    && let Err(throws) = js::set(event, &path, changed)
+                {
+                    out.warnings.push(format!("product override: {throws}"));
+                }
+            }
+        }
+        for enrichment in handlers
+            .enrichments
+            .iter()
+            .filter(|e| e.scope == Scope::Event)
+        {
+            let name = event
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            if !enrichment.event.is_empty() && enrichment.event != name {
+                continue;
+            }
+            if let Some(value) = self
+                .call(enrichment.handler, event, out)
+                .and_then(|o| o.value)
+            {
+                match js::set(event, &enrichment.prop, value.clone()) {
+                    Ok(()) => out.variables.push(VariableResult {
+                        scope: "event",
+                        prop: enrichment.prop.clone(),
+                        product: None,
+                        value,
+                    }),
+                    Err(throws) => out
+                        .warnings
+                        .push(format!("event variable {}: {throws}", enrichment.prop)),
+                }
+            }
+        }
+        for enrichment in handlers
+            .enrichments
+            .iter()
+            .filter(|e| e.scope == Scope::Product)
+        {
+            for (path, product) in owned_products(event) {
+                if let Some(value) = self
+                    .call(enrichment.handler, &product, out)
+                    .and_then(|o| o.value)
+                {
+                    match js::set(event, &format!("{path}.{}", enrichment.prop), value.clone()) {
+                        Ok(()) => out.variables.push(VariableResult {
+                            scope: "product",
+                            prop: enrichment.prop.clone(),
+                            product: Some(path),
+                            value,
+                        }),
+                        Err(throws) => out
+                            .warnings
+                            .push(format!("product variable {}: {throws}", enrichment.prop)),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs handler `index`, recording its errors and console lines on `out`.
+    fn call(&mut self, index: usize, arg: &Value, out: &mut EventResult) -> Option<CallOutcome> {
+        let project = self.pipeline.project.as_ref()?;
+        let label = project.label(index).unwrap_or("handler").to_owned();
+        if self.strikes.get(index).is_some_and(|s| *s >= STRIKES) {
+            out.errors.push(HandlerErrorResult {
+                handler: label,
+                kind: "timeout",
+                message: format!(
+                    "not run: this handler exceeded its limits {STRIKES} times on this page"
+                ),
+                line: None,
+                column: None,
+            });
+            return None;
+        }
+        if self.sandbox.is_none() {
+            let data = self.input.sandbox_data_with(self.dd.clone());
+            self.sandbox = Some(project.open_page(data).map_err(|e| e.to_string()));
+            self.dd_changed = false;
+        }
+        let page = match self.sandbox.as_mut() {
+            Some(Ok(page)) => page,
+            Some(Err(message)) => {
+                out.errors.push(sandbox_error(&label, message.clone()));
+                return None;
+            }
+            None => return None,
+        };
+        if self.dd_changed {
+            self.dd_changed = false;
+            if let Err(e) = page.set_digital_data(self.dd.clone()) {
+                out.errors.push(sandbox_error(&label, e.to_string()));
+                return None;
+            }
+        }
+        match page.call(index, arg) {
+            Ok(outcome) => {
+                self.result.stats.handler_micros.push(outcome.cost.micros);
+                out.logs.extend(outcome.logs.iter().map(|l| LogResult {
+                    handler: label.clone(),
+                    level: l.level.clone(),
+                    message: l.message.clone(),
+                }));
+                if let Some(error) = &outcome.error {
+                    if matches!(error.kind, ErrorKind::Timeout | ErrorKind::Memory)
+                        && let Some(strikes) = self.strikes.get_mut(index)
+                    {
+                        *strikes += 1;
+                    }
+                    out.errors.push(HandlerErrorResult {
+                        handler: label,
+                        kind: error.kind.as_str(),
+                        message: error.message.clone(),
+                        line: error.line,
+                        column: error.column,
+                    });
+                }
+                Some(outcome)
+            }
+            Err(e) => {
+                out.errors.push(sandbox_error(&label, e.to_string()));
+                None
+            }
+        }
+    }
+}
+
+fn sandbox_error(handler: &str, message: String) -> HandlerErrorResult {
+    HandlerErrorResult {
+        handler: handler.to_owned(),
+        kind: "input",
+        message: format!("the sandbox could not run this handler: {message}"),
+        line: None,
+        column: None,
+    }
+}
+
+fn describe_index(index: Option<usize>) -> String {
+    match index {
+        Some(i) => format!("event {i}"),
+        None => "a generated event".to_owned(),
+    }
+}
+
+fn owned_products(event: &Value) -> Vec<(String, Value)> {
+    products_of(event)
+        .into_iter()
+        .map(|(path, product)| (path, product.clone()))
+        .collect()
+}
+
+/// Why an event's `includeIntegrations`/`excludeIntegrations` keep it from
+/// `integration`, if they do.
+fn excluded(event: &Value, integration: &str) -> Option<String> {
+    let include = event.get("includeIntegrations");
+    let exclude = event.get("excludeIntegrations");
+    let names = |list: &Value| {
+        list.as_array()
+            .is_some_and(|l| l.iter().any(|n| n.as_str() == Some(integration)))
+    };
+    match (include, exclude) {
+        (None, None) => None,
+        (Some(_), Some(_)) => {
+            Some("it has both includeIntegrations and excludeIntegrations".to_owned())
+        }
+        (Some(list), None) if !list.is_array() => {
+            Some("includeIntegrations is not an array".to_owned())
+        }
+        (None, Some(list)) if !list.is_array() => {
+            Some("excludeIntegrations is not an array".to_owned())
+        }
+        (Some(list), None) if !names(list) => {
+            Some(format!("includeIntegrations does not name {integration}"))
+        }
+        (None, Some(list)) if names(list) => {
+            Some(format!("excludeIntegrations names {integration}"))
+        }
+        _ => None,
+    }
+}
+
+/// Step 4: when the event's value at `path` is falsy, the value of
+/// `digitalData` at `path` (when it has one) is copied in, deep.
+fn copy_falsy(event: &mut Value, dd: &Value, path: &str) -> Result<(), js::Throws> {
+    if js::truthy(js::get(event, path)?) {
+        return Ok(());
+    }
+    match js::get(dd, path)? {
+        Some(value) => js::set(event, path, value.clone()),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn include_and_exclude_lists() {
+        let f = "Flocktory";
+        assert_eq!(excluded(&json!({}), f), None);
+        assert_eq!(
+            excluded(&json!({"includeIntegrations": ["Flocktory"]}), f),
+            None
+        );
+        assert_eq!(
+            excluded(&json!({"excludeIntegrations": ["Criteo"]}), f),
+            None
+        );
+        assert!(excluded(&json!({"includeIntegrations": []}), f).is_some());
+        assert!(excluded(&json!({"includeIntegrations": "Flocktory"}), f).is_some());
+        assert!(excluded(&json!({"excludeIntegrations": ["Flocktory"]}), f).is_some());
+        assert!(excluded(&json!({"includeIntegrations": ["flocktory"]}), f).is_some());
+        assert!(
+            excluded(
+                &json!({"includeIntegrations": [f], "excludeIntegrations": []}),
+                f
+            )
+            .is_some()
+        );
+    }
+
+    #[test]
+    fn falsy_values_are_filled_and_null_parents_throw() {
+        let dd = json!({"user": {"email": "a@b.c", "isLoggedIn": true}});
+        let mut event = json!({"user": {"isLoggedIn": false}});
+        copy_falsy(&mut event, &dd, "user.isLoggedIn").unwrap();
+        copy_falsy(&mut event, &dd, "user.email").unwrap();
+        copy_falsy(&mut event, &dd, "user.firstName").unwrap();
+        assert_eq!(
+            event,
+            json!({"user": {"isLoggedIn": true, "email": "a@b.c"}})
+        );
+        let mut event = json!({"user": null});
+        assert!(copy_falsy(&mut event, &dd, "user.email").is_err());
+    }
+}
