@@ -39,6 +39,10 @@ pub struct ServeArgs {
     /// one), so that one project cannot occupy every worker.
     #[arg(long)]
     project_workers: Option<usize>,
+    /// Events processed per page; further events are reported with a
+    /// warning, not processed.
+    #[arg(long, default_value_t = handlebox_pipeline::DEFAULT_MAX_EVENTS)]
+    max_events: usize,
     /// Largest request body, in bytes.
     #[arg(long, default_value_t = 1 << 20)]
     body_limit: usize,
@@ -88,6 +92,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
             .project_workers
             .unwrap_or(workers.saturating_sub(1).max(1)),
         body_limit: args.body_limit,
+        max_events: args.max_events,
         dead_letter: args.dead_letter,
     };
     let state = AppState::new(config, sandbox).map_err(|e| CliError::Input(e.to_string()))?;

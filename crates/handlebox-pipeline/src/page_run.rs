@@ -100,7 +100,15 @@ impl<'p> PageRun<'p> {
                 });
             }
         }
+        let mut processed = 0;
         while let Some(pending) = queue.pop_front() {
+            if processed >= self.pipeline.max_events {
+                self.result
+                    .events
+                    .push(not_processed(pending, self.pipeline.max_events));
+                continue;
+            }
+            processed += 1;
             let generated = self.event(pending);
             for event in generated.into_iter().rev() {
                 queue.push_front(event);
@@ -421,6 +429,25 @@ fn sandbox_error(handler: &str, message: String) -> HandlerErrorResult {
         message: format!("the sandbox could not run this handler: {message}"),
         line: None,
         column: None,
+    }
+}
+
+/// The report of an event past the page's limit.
+fn not_processed(pending: Pending, max: usize) -> EventResult {
+    EventResult {
+        index: pending.index,
+        name: pending
+            .event
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        source: pending.source.map(str::to_owned),
+        dropped: true,
+        warnings: vec![format!(
+            "not processed: the page has more than {max} events, the most one page may have"
+        )],
+        ..EventResult::default()
     }
 }
 

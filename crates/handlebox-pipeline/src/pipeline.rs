@@ -69,9 +69,20 @@ pub struct Pipeline {
     pub(crate) integrations: Vec<Active>,
     pub(crate) project: Option<Project>,
     pub(crate) warnings: Vec<String>,
+    pub(crate) max_events: usize,
 }
 
+/// Events processed per page by default; see [`Pipeline::with_max_events`].
+pub const DEFAULT_MAX_EVENTS: usize = 1000;
+
 impl Pipeline {
+    /// Processes at most `max` events per page (counting those the pipeline
+    /// adds); each further event is reported with a warning, not processed.
+    pub fn with_max_events(mut self, max: usize) -> Self {
+        self.max_events = max;
+        self
+    }
+
     /// Configures every integration of `configs` that `kinds` knows and
     /// compiles every handler; fails with every problem found.
     pub fn new(
@@ -222,6 +233,7 @@ fn build(
             integrations,
             project,
             warnings,
+            max_events: DEFAULT_MAX_EVENTS,
         }),
         report,
     ))

@@ -104,3 +104,30 @@ fn compiled_projects_are_shared_across_threads() {
     fn sent<T: Send>() {}
     sent::<handlebox_sandbox::Page>();
 }
+
+#[test]
+fn events_past_the_page_limit_are_reported_not_processed() {
+    let sandbox = Sandbox::new(SandboxConfig::default()).expect("sandbox");
+    let config = vec![IntegrationConfig {
+        name: "Echo".into(),
+        options: Map::new(),
+    }];
+    let pipeline = Pipeline::new(&sandbox, config, &[&Echo])
+        .expect("pipeline")
+        .with_max_events(3);
+    let events: Vec<Value> = (0..5)
+        .map(|i| json!({"name": format!("Event {i}")}))
+        .collect();
+    let page = PageInput::from_value(json!({"events": events})).expect("page");
+    let result = pipeline.process(&page);
+    assert_eq!(
+        result.events.len(),
+        6,
+        "the default Viewed Page and all five events"
+    );
+    assert_eq!(result.calls.len(), 3);
+    let skipped: Vec<Option<usize>> = result.events[3..].iter().map(|e| e.index).collect();
+    assert_eq!(skipped, [Some(2), Some(3), Some(4)]);
+    assert!(result.events[3..].iter().all(|e| e.dropped
+        && e.warnings[0].starts_with("not processed: the page has more than 3 events")));
+}

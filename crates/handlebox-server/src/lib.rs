@@ -39,6 +39,8 @@ pub struct ServerConfig {
     pub project_workers: usize,
     /// Largest request body, in bytes; larger ones are answered `413`.
     pub body_limit: usize,
+    /// Events processed per page; the rest are reported, not processed.
+    pub max_events: usize,
     /// Where pages with handler errors are saved, if anywhere.
     pub dead_letter: Option<PathBuf>,
 }
@@ -53,7 +55,7 @@ pub struct AppState {
     pub(crate) metrics: metrics::Metrics,
     pub(crate) dead_letter: Option<PathBuf>,
     pub(crate) body_limit: usize,
-    pub(crate) project_workers: usize,
+    pub(crate) project_limits: projects::ProjectLimits,
     pub(crate) reloading: tokio::sync::Mutex<()>,
 }
 
@@ -62,7 +64,11 @@ impl AppState {
     /// up the pool and the metrics.
     pub fn new(config: ServerConfig, sandbox: Sandbox) -> Result<Arc<Self>, LoadError> {
         let project_workers = config.project_workers.clamp(1, config.workers.max(1));
-        let projects = projects::load(&config.source, &sandbox, &config.kinds, project_workers)?;
+        let limits = projects::ProjectLimits {
+            share: project_workers,
+            max_events: config.max_events,
+        };
+        let projects = projects::load(&config.source, &sandbox, &config.kinds, limits)?;
         let metrics = metrics::Metrics::new();
         Ok(Arc::new(Self {
             projects: RwLock::new(Arc::new(projects)),
@@ -73,7 +79,7 @@ impl AppState {
             metrics,
             dead_letter: config.dead_letter,
             body_limit: config.body_limit,
-            project_workers,
+            project_limits: limits,
             reloading: tokio::sync::Mutex::new(()),
         }))
     }
@@ -96,7 +102,7 @@ impl AppState {
                 &state.source,
                 &state.sandbox,
                 &state.kinds,
-                state.project_workers,
+                state.project_limits,
             )
         })
         .await

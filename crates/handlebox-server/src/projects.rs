@@ -80,13 +80,21 @@ impl Projects {
     }
 }
 
+/// What every project is held to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProjectLimits {
+    /// Pages of one project running at once.
+    pub share: usize,
+    /// Events processed per page.
+    pub max_events: usize,
+}
+
 /// Loads and compiles every project of `source`; fails on the first bad one.
-/// Each project may run `share` pages at once.
 pub fn load(
     source: &Source,
     sandbox: &Sandbox,
     kinds: &[&'static dyn IntegrationKind],
-    share: usize,
+    limits: ProjectLimits,
 ) -> Result<Projects, LoadError> {
     let mut projects = Projects::default();
     let files: Vec<(String, String, String)> = match source {
@@ -137,16 +145,18 @@ pub fn load(
             message: format!("{origin}: {message}"),
         };
         let configs = config::parse(&text).map_err(|e| fail(e.to_string()))?;
-        let pipeline = Pipeline::new(sandbox, configs, kinds).map_err(|e| match e {
-            BuildError::Invalid(problems) => fail(
-                problems
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-            BuildError::Sandbox(e) => fail(e.to_string()),
-        })?;
+        let pipeline = Pipeline::new(sandbox, configs, kinds)
+            .map_err(|e| match e {
+                BuildError::Invalid(problems) => fail(
+                    problems
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+                BuildError::Sandbox(e) => fail(e.to_string()),
+            })?
+            .with_max_events(limits.max_events);
         for warning in pipeline.warnings() {
             tracing::warn!(project = %id, %warning, "config warning");
         }
@@ -156,7 +166,7 @@ pub fn load(
                 id,
                 origin,
                 pipeline,
-                share: Arc::new(Semaphore::new(share.max(1))),
+                share: Arc::new(Semaphore::new(limits.share.max(1))),
             }),
         );
     }
