@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Outcome, Report};
+use super::{Outcome, Report, Tally};
 
 /// XML text with `&`, `<`, `>`, `"` and `'` escaped, and control characters
 /// that XML 1.0 forbids dropped.
@@ -26,33 +26,28 @@ pub fn escape(text: &str) -> String {
 
 /// The whole run as a JUnit XML document.
 pub fn render(reports: &[Report]) -> String {
-    let count = |f: fn(&Outcome) -> bool| reports.iter().filter(|r| f(&r.outcome)).count();
-    let failures = count(|o| matches!(o, Outcome::Fail(_)));
-    let skipped = count(|o| matches!(o, Outcome::Skip(_)));
+    let all = Tally::of(reports.iter());
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
-        "<testsuites name=\"handlebox\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\">",
-        reports.len()
+        "<testsuites name=\"handlebox\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\">",
+        reports.len(),
+        all.failed,
+        all.skipped
     );
     let mut files: Vec<&str> = reports.iter().map(|r| r.file.as_str()).collect();
     files.dedup();
     for file in files {
         let in_file: Vec<&Report> = reports.iter().filter(|r| r.file == file).collect();
-        let file_failures = in_file
-            .iter()
-            .filter(|r| matches!(r.outcome, Outcome::Fail(_)))
-            .count();
-        let file_skipped = in_file
-            .iter()
-            .filter(|r| matches!(r.outcome, Outcome::Skip(_)))
-            .count();
+        let tally = Tally::of(in_file.iter().copied());
         let seconds: f64 = in_file.iter().map(|r| r.seconds).sum();
         let _ = writeln!(
             out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{file_failures}\" errors=\"0\" skipped=\"{file_skipped}\" time=\"{seconds:.3}\">",
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{seconds:.3}\">",
             escape(file),
-            in_file.len()
+            in_file.len(),
+            tally.failed,
+            tally.skipped
         );
         for report in in_file {
             let _ = write!(

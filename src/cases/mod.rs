@@ -52,6 +52,31 @@ pub enum Outcome {
     Skip(String),
 }
 
+/// How many cases passed, failed and were skipped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Cases that passed.
+    pub passed: usize,
+    /// Cases that failed.
+    pub failed: usize,
+    /// Cases that were skipped.
+    pub skipped: usize,
+}
+
+impl Tally {
+    /// Counts `reports` by outcome.
+    pub fn of<'a>(reports: impl Iterator<Item = &'a Report>) -> Self {
+        reports.fold(Tally::default(), |mut tally, report| {
+            match report.outcome {
+                Outcome::Pass => tally.passed += 1,
+                Outcome::Fail(_) => tally.failed += 1,
+                Outcome::Skip(_) => tally.skipped += 1,
+            }
+            tally
+        })
+    }
+}
+
 /// One case's report.
 #[derive(Debug, Clone)]
 pub struct Report {
@@ -94,18 +119,11 @@ pub fn run(args: TestArgs) -> Result<ExitCode, CliError> {
     for report in &reports {
         line(&mut lines, report);
     }
-    let passed = reports
-        .iter()
-        .filter(|r| r.outcome == Outcome::Pass)
-        .count();
-    let failed = reports
-        .iter()
-        .filter(|r| matches!(r.outcome, Outcome::Fail(_)))
-        .count();
-    let skipped = reports
-        .iter()
-        .filter(|r| matches!(r.outcome, Outcome::Skip(_)))
-        .count();
+    let Tally {
+        passed,
+        failed,
+        skipped,
+    } = Tally::of(reports.iter());
     let mut summary = format!("{passed} passed, {failed} failed");
     if skipped > 0 {
         let _ = write!(summary, ", {skipped} skipped");
