@@ -2,6 +2,7 @@
 //! page's data and its handlers, compiled on first use.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use boa_engine::object::FunctionObjectBuilder;
 use boa_engine::{Context, JsError, JsResult, JsValue, NativeFunction, Script, Source, js_string};
@@ -130,7 +131,7 @@ struct Ran {
 enum Slot {
     Source(HandlerSource),
     Ready {
-        source: HandlerSource,
+        source: Rc<HandlerSource>,
         function: JsValue,
         this: JsValue,
     },
@@ -277,7 +278,10 @@ impl Page {
     }
 
     /// The handler's function and `this`, compiling it on first use.
-    fn prepare(&mut self, index: usize) -> Result<(JsValue, JsValue, HandlerSource), ErrorInfo> {
+    fn prepare(
+        &mut self,
+        index: usize,
+    ) -> Result<(JsValue, JsValue, Rc<HandlerSource>), ErrorInfo> {
         let Some(slot) = self.handlers.get_mut(index) else {
             return Err(errors::input(format!("no handler number {index}")));
         };
@@ -302,7 +306,7 @@ impl Page {
                 });
             self.handlers[index] = match compiled {
                 Ok((function, this)) => Slot::Ready {
-                    source,
+                    source: Rc::new(source),
                     function,
                     this,
                 },
