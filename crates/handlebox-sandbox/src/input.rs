@@ -3,17 +3,23 @@
 
 use handlebox_protocol::{ErrorInfo, ErrorKind};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::Limits;
 
 /// Encodes `value` for the guest, refusing it when it is too deep or too large.
 ///
 /// `what` names the value in the error ("the event", "digitalData").
-pub(crate) fn encode(value: &Value, what: &str, limits: &Limits) -> Result<String, ErrorInfo> {
+pub(crate) fn encode(
+    value: &Value,
+    what: &str,
+    limits: &Limits,
+) -> Result<Box<RawValue>, ErrorInfo> {
     check_depth(value, what, limits)?;
-    let text = value.to_string();
-    check_size(text.len(), what, limits)?;
-    Ok(text)
+    let raw = serde_json::value::to_raw_value(value)
+        .map_err(|e| refuse(format!("{what} cannot be encoded: {e}")))?;
+    check_size(raw.get().len(), what, limits)?;
+    Ok(raw)
 }
 
 /// Refuses `values` when any is too deep or, together, they are too large;

@@ -9,7 +9,6 @@ use std::time::Instant;
 
 use handlebox_protocol::{ErrorInfo, ErrorKind, LogLine, PageData, Request, Response};
 use serde_json::Value;
-use serde_json::value::RawValue;
 
 use crate::instance::{Budget, Instance, Spent};
 use crate::project::setup_deadline;
@@ -130,15 +129,13 @@ impl Page {
     /// Replaces the page's `digitalData`, for the handlers that run next.
     pub fn set_digital_data(&mut self, digital_data: Value) -> Result<(), SandboxError> {
         let limits = &self.project.sandbox.config().limits;
-        let text =
+        let value =
             input::encode(&digital_data, "digitalData", limits).map_err(SandboxError::Input)?;
         let budget = Budget {
             deadline: setup_deadline(limits.deadline),
             fuel: None,
         };
         self.data.digital_data = digital_data;
-        let value = RawValue::from_string(text)
-            .map_err(|e| SandboxError::Protocol(format!("cannot encode digitalData: {e}")))?;
         let instance = self.instance()?;
         match instance.request(&Request::SetDigitalData { value }, budget) {
             Ok((Response::Ready, _)) => Ok(()),
@@ -170,12 +167,10 @@ impl Page {
             memory_bytes,
             fuel: spent.fuel,
         };
-        let arg_text = match input::encode(arg, "the argument", &limits) {
-            Ok(text) => text,
+        let arg = match input::encode(arg, "the argument", &limits) {
+            Ok(arg) => arg,
             Err(error) => return Ok(CallOutcome::failed(error, cost(Spent::default(), 0))),
         };
-        let arg = RawValue::from_string(arg_text)
-            .map_err(|e| SandboxError::Protocol(format!("cannot encode the argument: {e}")))?;
         let instance = self.instance()?;
         let budget = Budget {
             deadline: limits.deadline,
