@@ -315,17 +315,7 @@ impl<'p> PageRun<'p> {
                 .call(enrichment.handler, event, out)
                 .and_then(|o| o.value)
             {
-                match js::set(event, &enrichment.prop, value.clone()) {
-                    Ok(()) => out.variables.push(VariableResult {
-                        scope: "event",
-                        prop: enrichment.prop.clone(),
-                        product: None,
-                        value,
-                    }),
-                    Err(throws) => out
-                        .warnings
-                        .push(format!("event variable {}: {throws}", enrichment.prop)),
-                }
+                apply_variable(event, out, &enrichment.prop, None, value);
             }
         }
         for enrichment in handlers
@@ -338,17 +328,7 @@ impl<'p> PageRun<'p> {
                     .call(enrichment.handler, &product, out)
                     .and_then(|o| o.value)
                 {
-                    match js::set(event, &format!("{path}.{}", enrichment.prop), value.clone()) {
-                        Ok(()) => out.variables.push(VariableResult {
-                            scope: "product",
-                            prop: enrichment.prop.clone(),
-                            product: Some(path),
-                            value,
-                        }),
-                        Err(throws) => out
-                            .warnings
-                            .push(format!("product variable {}: {throws}", enrichment.prop)),
-                    }
+                    apply_variable(event, out, &enrichment.prop, Some(path), value);
                 }
             }
         }
@@ -419,6 +399,32 @@ impl<'p> PageRun<'p> {
                 None
             }
         }
+    }
+}
+
+/// Writes an event variable's `value` at `prop` of the event, or of the
+/// product at `product` (its path in the event), and records it on `out`.
+fn apply_variable(
+    event: &mut Value,
+    out: &mut EventResult,
+    prop: &str,
+    product: Option<String>,
+    value: Value,
+) {
+    let (scope, target) = match &product {
+        Some(path) => ("product", format!("{path}.{prop}")),
+        None => ("event", prop.to_owned()),
+    };
+    match js::set(event, &target, value.clone()) {
+        Ok(()) => out.variables.push(VariableResult {
+            scope,
+            prop: prop.to_owned(),
+            product,
+            value,
+        }),
+        Err(throws) => out
+            .warnings
+            .push(format!("{scope} variable {prop}: {throws}")),
     }
 }
 
