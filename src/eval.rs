@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use handlebox_pipeline::{PageInput, products_of};
 use handlebox_sandbox::{
     CallOutcome, ErrorInfo, HandlerSpec, Limits, Project, Sandbox, SandboxConfig, SandboxError,
-    Scope,
+    Scope, finish_json,
 };
 use serde_json::{Map, Value, json};
 
@@ -104,7 +104,7 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
         },
         Err(other) => return Err(other.into()),
     };
-    let outcome = if args.r#override.is_some() {
+    let mut outcome = if args.r#override.is_some() {
         CallOutcome {
             value: outcome.arg.clone(),
             ..outcome
@@ -112,6 +112,9 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
     } else {
         outcome
     };
+    if let Some(value) = &mut outcome.value {
+        finish_json(value);
+    }
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
         Format::Pretty
     } else {

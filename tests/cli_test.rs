@@ -69,6 +69,94 @@ fn failing_cases_show_handler_errors_with_their_place() {
 }
 
 #[test]
+fn every_kind_of_expectation_can_fail() {
+    let dir = temp_dir("test-each-kind-fails");
+    let config = root().join("fixtures/configs/demo.json");
+    let page = root().join("fixtures/pages/thank-you.json");
+    let wrong = [
+        ("calls", json!({"calls": []})),
+        (
+            "loader",
+            json!({"loader": "https://api.flocktory.com/v2/loader.js?site_id=1"}),
+        ),
+        (
+            "contains",
+            json!({"contains": [{"command": "trackItemView"}]}),
+        ),
+        (
+            "excludes",
+            json!({"excludes": [{"command": "postcheckout"}]}),
+        ),
+        (
+            "errors",
+            json!({"errors": [{"event": 0, "kind": "timeout"}]}),
+        ),
+        (
+            "variables",
+            json!({"variables": [{"event": "Viewed Page", "prop": "spot", "value": "old"}]}),
+        ),
+    ];
+    let cases: Vec<Value> = wrong
+        .iter()
+        .map(|(name, expect)| json!({"name": name, "page": page, "expect": expect}))
+        .collect();
+    let file = write(
+        &dir,
+        "wrong.test.json",
+        &json!({"config": config, "cases": cases}).to_string(),
+    );
+    let out = handlebox(&["test", file.to_str().unwrap()]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    for (name, _) in wrong {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("FAIL") && l.ends_with(&format!("› {name}"))),
+            "{name} did not fail:\n{text}"
+        );
+    }
+    assert_eq!(last_line(&text), "0 passed, 6 failed");
+}
+
+#[test]
+fn files_that_could_never_fail_are_errors_naming_file_case_and_key() {
+    let dir = temp_dir("test-never-fails");
+    let config = root().join("fixtures/configs/demo.json");
+    let page = root().join("fixtures/pages/thank-you.json");
+    let files = [
+        (
+            "typo.test.json",
+            json!({"config": config, "cases": [{"name": "typo", "page": page, "expected": {"calls": []}}]}),
+            "$.cases[0].expected: is not a known key",
+        ),
+        (
+            "idle.test.json",
+            json!({"config": config, "cases": [{"name": "idle", "page": page}]}),
+            "$.cases[0].expect: case \"idle\" expects nothing",
+        ),
+        (
+            "empty.test.json",
+            json!({"config": config, "cases": []}),
+            "$.cases: is empty",
+        ),
+    ];
+    for (name, content, message) in files {
+        let file = write(&dir, name, &content.to_string());
+        let out = handlebox(&["test", file.to_str().unwrap()]);
+        let text = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+        assert_ne!(out.status.code(), Some(0), "{name} passed:\n{text}");
+        assert!(
+            text.contains(name) && text.contains(message),
+            "{name}: {message:?} not in\n{text}"
+        );
+        assert!(
+            !text.contains(" 0 failed"),
+            "{name} counted as passing:\n{text}"
+        );
+    }
+}
+
+#[test]
 fn update_records_snapshots_that_later_runs_check() {
     let dir = temp_dir("test-update");
     let config = root().join("fixtures/configs/demo.json");

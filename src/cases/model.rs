@@ -125,6 +125,37 @@ fn problem(path: &str, message: impl std::fmt::Display) -> String {
     format!("{path}: {message}")
 }
 
+/// Refuses a key of `object` (at `at`) that is not in `known`: a misspelt
+/// key (`"expected"` for `"expect"`) would otherwise check nothing.
+/// `what` names what the keys are ("a known key", "an expectation").
+fn only_known(
+    object: &Map<String, Value>,
+    known: &[&str],
+    what: &str,
+    at: &str,
+) -> Result<(), String> {
+    match object.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(unknown) => Err(problem(
+            &format!("{at}.{unknown}"),
+            format!("is not {what} (use one of {})", known.join(", ")),
+        )),
+        None => Ok(()),
+    }
+}
+
+impl Expect {
+    /// Whether the expectation checks anything at all.
+    fn checks_something(&self) -> bool {
+        self.calls.is_some()
+            || self.loader.is_some()
+            || !self.contains.is_empty()
+            || !self.excludes.is_empty()
+            || !self.variables.is_empty()
+            || !self.errors.is_empty()
+            || self.no_errors
+    }
+}
+
 fn source(value: Option<&Value>, base: &Path, at: &str) -> Result<Option<Source>, String> {
     match value {
         None | Some(Value::Null) => Ok(None),
@@ -201,21 +232,20 @@ fn expect(value: Option<&Value>, at: &str) -> Result<Expect, String> {
     let Value::Object(o) = value else {
         return Err(problem(at, "must be an object"));
     };
-    let known = [
-        "calls",
-        "loader",
-        "contains",
-        "excludes",
-        "variables",
-        "errors",
-        "noErrors",
-    ];
-    if let Some(unknown) = o.keys().find(|k| !known.contains(&k.as_str())) {
-        return Err(problem(
-            &format!("{at}.{unknown}"),
-            format!("is not an expectation (use one of {})", known.join(", ")),
-        ));
-    }
+    only_known(
+        o,
+        &[
+            "calls",
+            "loader",
+            "contains",
+            "excludes",
+            "variables",
+            "errors",
+            "noErrors",
+        ],
+        "an expectation",
+        at,
+    )?;
     let calls = match o.get("calls") {
         None | Some(Value::Null) => None,
         Some(Value::Array(calls)) => Some(calls.clone()),
@@ -272,16 +302,30 @@ impl CaseFile {
                 "a test file is an object with \"cases\"",
             )));
         };
+        only_known(top, &["config", "cases"], "a known key", "$").map_err(fail)?;
         let default_config = source(top.get("config"), base, "$.config").map_err(fail)?;
         let Some(Value::Array(cases)) = top.get("cases") else {
             return Err(fail(problem("$.cases", "must be an array of cases")));
         };
+        if cases.is_empty() {
+            return Err(fail(problem(
+                "$.cases",
+                "is empty: a test file needs at least one case",
+            )));
+        }
         let mut read = Vec::new();
         for (index, case) in cases.iter().enumerate() {
             let at = format!("$.cases[{index}]");
             let Value::Object(case) = case else {
                 return Err(fail(problem(&at, "must be an object")));
             };
+            only_known(
+                case,
+                &["name", "config", "page", "expect", "snapshot", "skip"],
+                "a known key",
+                &at,
+            )
+            .map_err(fail)?;
             let name = optional_string(case, "name", &at)
                 .map_err(fail)?
                 .unwrap_or_else(|| format!("case {index}"));
@@ -308,13 +352,25 @@ impl CaseFile {
                     )));
                 }
             };
+            let expect = expect(case.get("expect"), &format!("{at}.expect")).map_err(fail)?;
+            let snapshot = case.get("snapshot") == Some(&Value::Bool(true));
+            if !snapshot && skip.is_none() && !expect.checks_something() {
+                return Err(fail(problem(
+                    &format!("{at}.expect"),
+                    format!(
+                        "case {name:?} expects nothing, so it could never fail (give calls, \
+                         loader, contains, excludes, variables, errors or noErrors, or \
+                         \"snapshot\": true)"
+                    ),
+                )));
+            }
             read.push(Case {
                 index,
                 name,
                 config,
                 page,
-                expect: expect(case.get("expect"), &format!("{at}.expect")).map_err(fail)?,
-                snapshot: case.get("snapshot") == Some(&Value::Bool(true)),
+                expect,
+                snapshot,
                 skip,
             });
         }
@@ -385,7 +441,35 @@ mod tests {
             err.contains("$.cases[0].expect.call: is not an expectation"),
             "{err}"
         );
-        let err = read(json!({"cases": [{"page": {}}]})).unwrap_err();
+        let err = read(json!({"cases": [{"page": {}, "expect": {"noErrors": true}}]})).unwrap_err();
         assert!(err.contains("$.cases[0].config: no config"), "{err}");
+    }
+
+    #[test]
+    fn cases_that_could_never_fail_are_refused() {
+        let err = read(json!({"config": {}, "cases": [
+            {"name": "typo", "page": {}, "expected": {"calls": []}}
+        ]}))
+        .unwrap_err();
+        assert!(
+            err.contains("$.cases[0].expected: is not a known key"),
+            "{err}"
+        );
+        let err = read(json!({"config": {}, "cases": [{"name": "idle", "page": {}}]})).unwrap_err();
+        assert!(
+            err.contains("$.cases[0].expect: case \"idle\" expects nothing"),
+            "{err}"
+        );
+        let err =
+            read(json!({"config": {}, "cases": [{"name": "empty", "page": {}, "expect": {}}]}))
+                .unwrap_err();
+        assert!(err.contains("case \"empty\" expects nothing"), "{err}");
+        let err = read(json!({"config": {}, "cases": []})).unwrap_err();
+        assert!(err.contains("$.cases: is empty"), "{err}");
+        let err =
+            read(json!({"config": {}, "case": [], "cases": [{"page": {}, "snapshot": true}]}))
+                .unwrap_err();
+        assert!(err.contains("$.case: is not a known key"), "{err}");
+        assert!(read(json!({"config": {}, "cases": [{"page": {}, "snapshot": true}]})).is_ok());
     }
 }

@@ -19,9 +19,16 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The module cache the binary under test uses: the target directory's, so
+/// that tests never write the user's `~/.cache`.
+pub fn module_cache() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("module-cache")
+}
+
 /// Runs `handlebox ARGS` in the repository root.
 pub fn handlebox(args: &[&str]) -> Output {
     Command::new(binary())
+        .env("HANDLEBOX_CACHE_DIR", module_cache())
         .args(args)
         .current_dir(root())
         .output()
@@ -57,6 +64,7 @@ impl Server {
                 .unwrap_or(0)
         ));
         let mut child = Command::new(binary())
+            .env("HANDLEBOX_CACHE_DIR", module_cache())
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
             .current_dir(root())

@@ -121,7 +121,12 @@ fn page(r: &mut Random) -> Value {
 
 #[test]
 fn random_malformed_pages_never_panic_and_lose_no_event() {
-    let sandbox = Sandbox::new(SandboxConfig::default()).expect("sandbox");
+    let sandbox = Sandbox::new(SandboxConfig {
+        // A cache for this target directory's tests, never the user's own.
+        cache_dir: Some(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("module-cache")),
+        ..SandboxConfig::default()
+    })
+    .expect("sandbox");
     let configs =
         config::parse(include_str!("../../../fixtures/configs/shop.json")).expect("config");
     let with_handlers = Pipeline::new(&sandbox, configs, &[&FlocktoryKind]).expect("pipeline");

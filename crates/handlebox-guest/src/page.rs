@@ -5,9 +5,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use boa_engine::object::FunctionObjectBuilder;
+use boa_engine::object::builtins::JsPromise;
 use boa_engine::{Context, JsError, JsResult, JsValue, NativeFunction, Script, Source, js_string};
 use handlebox_protocol::{
-    ErrorInfo, ErrorKind, GuestLimits, HandlerSource, LogLine, PageData, Response, Role,
+    ErrorInfo, ErrorKind, GuestLimits, HandlerSource, LogLine, NULL_IN_JSON, PageData, Response,
+    Role,
 };
 use serde_json::Value;
 
@@ -221,7 +223,13 @@ impl Page {
         let path = handler_path(index);
         let arg_value: Value = serde_json::from_str(arg)
             .map_err(|e| errors::input(format!("argument is not JSON: {e}")))?;
-        let arg_value = json(&arg_value, &mut self.context)?;
+        let mut arg_value = json(&arg_value, &mut self.context)?;
+        if arg.contains(NULL_IN_JSON) {
+            arg_value = self
+                .runtime
+                .call("revive", &[arg_value], &mut self.context)
+                .map_err(|e| internal(&e, &mut self.context))?;
+        }
         let result = call_value(
             &function,
             &this,
@@ -249,14 +257,11 @@ impl Page {
         };
         match source.role {
             Role::Variable => {
-                let promise = self
-                    .runtime
-                    .call(
-                        "isPromise",
-                        std::slice::from_ref(&result),
-                        &mut self.context,
-                    )
-                    .is_ok_and(|v| v.to_boolean());
+                // A brand check: a handler cannot disguise a Promise by
+                // redefining `Promise[Symbol.hasInstance]`.
+                let promise = result
+                    .as_object()
+                    .is_some_and(|object| JsPromise::from_object(object.clone()).is_ok());
                 if promise {
                     return Err(ErrorInfo {
                         kind: ErrorKind::Unsupported,
@@ -357,7 +362,7 @@ impl Page {
         let Some(text) = text.as_string() else {
             return Ok(None);
         };
-        let text = text.to_std_string_escaped();
+        let text = well_formed(text.to_std_string_escaped());
         if text.len() > self.limits.max_output_bytes {
             return Err(ErrorInfo {
                 kind: ErrorKind::Output,
@@ -374,6 +379,36 @@ impl Page {
     }
 }
 
+/// `JSON.stringify` writes a lone surrogate as an escape (`"\ud800"`), which
+/// no UTF-8 string can hold: each such escape becomes U+FFFD, as a UTF-8
+/// transport would make it. Escaped backslashes (`\\ud800`) are left alone.
+fn well_formed(text: String) -> String {
+    if !text.contains("\\ud") {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find('\\') {
+        out.push_str(&rest[..at]);
+        let escape = &rest[at..];
+        let lone = escape
+            .get(2..6)
+            .filter(|_| escape.as_bytes().get(1) == Some(&b'u'))
+            .and_then(|hex| u16::from_str_radix(hex, 16).ok())
+            .is_some_and(|unit| (0xD800..=0xDFFF).contains(&unit));
+        let length = if lone || escape.as_bytes().get(1) == Some(&b'u') {
+            6
+        } else {
+            2
+        };
+        let (kept, after) = escape.split_at_checked(length).unwrap_or((escape, ""));
+        out.push_str(if lone { "\\ufffd" } else { kept });
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
 fn handler_path(index: usize) -> String {
     format!("handler-{index}")
 }
@@ -388,5 +423,22 @@ fn internal(err: &JsError, _context: &mut Context) -> ErrorInfo {
         message: format!("the sandbox runtime failed: {err}"),
         line: None,
         column: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::well_formed;
+
+    #[test]
+    fn lone_surrogate_escapes_become_replacement_characters() {
+        assert_eq!(well_formed(r#""\ud800""#.into()), r#""\ufffd""#);
+        assert_eq!(
+            well_formed(r#"["a\udc00b","\u00e9"]"#.into()),
+            r#"["a\ufffdb","\u00e9"]"#
+        );
+        assert_eq!(well_formed(r#""\\ud800""#.into()), r#""\\ud800""#);
+        assert_eq!(well_formed(r#""\n\ud83d""#.into()), r#""\n\ufffd""#);
+        assert_eq!(well_formed("plain".into()), "plain");
     }
 }

@@ -7,6 +7,7 @@
   'use strict';
   var stringify = JSON.stringify;
   var call = Function.prototype.call;
+  var invoke = call.bind(call);
   var hasOwn = call.bind(Object.prototype.hasOwnProperty);
   var replace = call.bind(String.prototype.replace);
   var split = call.bind(String.prototype.split);
@@ -22,7 +23,6 @@
   var toText = String;
   var RegExpCtor = RegExp;
   var ErrorCtor = Error;
-  var PromiseCtor = Promise;
   var global = globalThis;
   var unsupported = new WeakSet();
   var markUnsupported = call.bind(WeakSet.prototype.add, unsupported);
@@ -182,6 +182,169 @@
     configurable: true
   });
 
+  // Sorting with a comparator, written here in JavaScript: the engine's own
+  // sort hands the comparator to Rust's sort, which panics (and so ends the
+  // instance) when the comparator is inconsistent, such as
+  // `function () { return Math.random() - 0.5; }`. A browser sorts somehow;
+  // so does this stable merge sort, with the specification's steps around it
+  // (holes skipped, `undefined` last, the result written back).
+  var TypeErrorCtor = TypeError;
+  var RangeErrorCtor = RangeError;
+  var numberOf = Number;
+  var trunc = Math.trunc;
+  var isNaNValue = isNaN;
+  var arrayPrototype = Array.prototype;
+  var typedArrayPrototype = Object.getPrototypeOf(Int8Array.prototype);
+  var nativeTypedSort = typedArrayPrototype.sort;
+  var nativeTypedToSorted = typedArrayPrototype.toSorted;
+
+  function lengthOf(object) {
+    var length = trunc(numberOf(object.length));
+    if (!(length > 0)) return 0;
+    return length > 9007199254740991 ? 9007199254740991 : length;
+  }
+
+  function checkComparator(compare) {
+    if (compare !== undefined && typeof compare !== 'function') {
+      throw new TypeErrorCtor('The comparison function must be either a function or undefined');
+    }
+  }
+
+  function arrayCompare(compare) {
+    return function (x, y) {
+      if (x === undefined) return y === undefined ? 0 : 1;
+      if (y === undefined) return -1;
+      if (compare !== undefined) {
+        var v = numberOf(invoke(compare, undefined, x, y));
+        return isNaNValue(v) ? 0 : v;
+      }
+      var xs = `${x}`;
+      var ys = `${y}`;
+      return xs < ys ? -1 : xs > ys ? 1 : 0;
+    };
+  }
+
+  function typedCompare(compare) {
+    return function (x, y) {
+      var v = numberOf(invoke(compare, undefined, x, y));
+      return isNaNValue(v) ? 0 : v;
+    };
+  }
+
+  // A stable merge sort of `items` in place.
+  function mergeSort(items, compare) {
+    var n = items.length;
+    var buffer = new Array(n);
+    for (var width = 1; width < n; width *= 2) {
+      for (var low = 0; low < n - width; low += 2 * width) {
+        var middle = low + width;
+        var high = middle + width < n ? middle + width : n;
+        var i = low, j = middle, k = low;
+        while (i < middle && j < high) {
+          buffer[k++] = compare(items[j], items[i]) < 0 ? items[j++] : items[i++];
+        }
+        while (i < middle) buffer[k++] = items[i++];
+        while (j < high) buffer[k++] = items[j++];
+        for (k = low; k < high; k++) items[k] = buffer[k];
+      }
+    }
+    return items;
+  }
+
+  function readItems(object, length, skipHoles) {
+    var items = [];
+    for (var k = 0; k < length; k++) {
+      if (!skipHoles || k in object) items[items.length] = object[k];
+    }
+    return items;
+  }
+
+  function defineMethod(target, name, length, body) {
+    defineProperty(body, 'name', { value: name, configurable: true });
+    defineProperty(body, 'length', { value: length, configurable: true });
+    defineProperty(target, name, { value: body, writable: true, enumerable: false, configurable: true });
+  }
+
+  defineMethod(arrayPrototype, 'sort', 1, function (compare) {
+    checkComparator(compare);
+    var object = Object(this);
+    var length = lengthOf(object);
+    var items = mergeSort(readItems(object, length, true), arrayCompare(compare));
+    var k;
+    for (k = 0; k < items.length; k++) object[k] = items[k];
+    for (; k < length; k++) delete object[k];
+    return object;
+  });
+
+  defineMethod(arrayPrototype, 'toSorted', 1, function (compare) {
+    checkComparator(compare);
+    var object = Object(this);
+    var length = lengthOf(object);
+    if (length > 4294967295) throw new RangeErrorCtor('Invalid array length');
+    return mergeSort(readItems(object, length, false), arrayCompare(compare));
+  });
+
+  defineMethod(typedArrayPrototype, 'sort', 1, function (compare) {
+    checkComparator(compare);
+    if (compare === undefined) return invoke(nativeTypedSort, this);
+    var length = this.length;
+    var items = mergeSort(readItems(this, length, false), typedCompare(compare));
+    for (var k = 0; k < items.length && k < this.length; k++) this[k] = items[k];
+    return this;
+  });
+
+  defineMethod(typedArrayPrototype, 'toSorted', 1, function (compare) {
+    checkComparator(compare);
+    var copy = invoke(nativeTypedToSorted, this);
+    if (compare === undefined) return copy;
+    var items = mergeSort(readItems(this, this.length, false), typedCompare(compare));
+    for (var k = 0; k < items.length; k++) copy[k] = items[k];
+    return copy;
+  });
+
+  var MARK = '\uFDD0';
+  var isFiniteNumber = isFinite;
+  var DateCtor = Date;
+
+  function markNullInJson(key, value) {
+    if (typeof value === 'number' && !isFiniteNumber(value)) {
+      return MARK + (value === value ? 't' : 'f') + toText(value);
+    }
+    if (value === null) {
+      var original = this[key];
+      if (original !== null && typeof original === 'object') {
+        var text;
+        try {
+          text = toText(original);
+        } catch (e) {
+          text = '[object]';
+        }
+        return MARK + 't' + text;
+      }
+    }
+    return value;
+  }
+
+  function reviveOne(text) {
+    var shown = slice(text, 2);
+    if (shown === 'NaN') return NaN;
+    if (shown === 'Infinity') return Infinity;
+    if (shown === '-Infinity') return -Infinity;
+    if (shown === 'Invalid Date') return new DateCtor(NaN);
+    return null;
+  }
+
+  function revive(value) {
+    if (typeof value === 'string') {
+      return slice(value, 0, 1) === MARK && value.length > 1 ? reviveOne(value) : value;
+    }
+    if (value !== null && typeof value === 'object') {
+      var names = keys(value);
+      for (var i = 0; i < names.length; i++) value[names[i]] = revive(value[names[i]]);
+    }
+    return value;
+  }
+
   return freeze({
     helpers: helpers,
     setPage: function (data, url, cookies, globals, layer) {
@@ -203,11 +366,16 @@
     isUnsupported: function (error) {
       return typeof error === 'object' && error !== null && isUnsupported(error);
     },
-    isPromise: function (value) {
-      return value instanceof PromiseCtor;
-    },
+    // JSON.stringify's text; where that holds a `null` that was not one
+    // (NaN, ±Infinity, an invalid Date), the text again with such values
+    // marked, since the pipeline must keep them until a call is serialised
+    // (see NULL_IN_JSON in handlebox-protocol).
     toJson: function (value) {
-      return stringify(value);
-    }
+      var text = stringify(value);
+      if (typeof text !== 'string' || indexOf(text, 'null') < 0) return text;
+      return stringify(value, markNullInJson);
+    },
+    // The inverse of the marks above, for data coming back into the page.
+    revive: revive
   });
 })

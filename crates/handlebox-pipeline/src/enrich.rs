@@ -29,8 +29,10 @@ fn object<'a>(dd: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, 
     }
 }
 
+/// Sets `key` to `value` when its value is falsy, as the reference's
+/// `if (!user.email)` and `page.path || …` do.
 fn fill(map: &mut Map<String, Value>, key: &str, value: Value) {
-    if map.get(key).is_none_or(Value::is_null) {
+    if !js::truthy(map.get(key)) {
         map.insert(key.to_owned(), value);
     }
 }
@@ -84,14 +86,14 @@ pub fn before_viewed_page(
     }
     match user.get("isLoggedIn") {
         Some(logged_in) if js::truthy(Some(logged_in)) => {
-            user.insert("everLoggedIn".into(), json!(true));
+            fill(user, "everLoggedIn", json!(true));
         }
         Some(_) if user.get("everLoggedIn").is_none() => {
             user.insert("everLoggedIn".into(), json!(false));
         }
         _ => {}
     }
-    if user.get("anonymousId").is_none() {
+    if !js::truthy(user.get("anonymousId")) {
         user.insert("anonymousId".into(), json!(uuid()));
     }
 
@@ -146,20 +148,21 @@ pub fn parse_version(text: &str) -> [u64; 3] {
     ]
 }
 
-/// What the reference remembers in `digitalData.user` after an event.
+/// What the reference remembers in `digitalData.user` after an event; each
+/// field is set only where it is falsy (`if (!user.email && email)`).
 pub fn after_event(dd: &mut Map<String, Value>, event: &Value, now: &str) {
     match event.get("name").and_then(Value::as_str) {
         Some("Subscribed") => {
             let email = event.get("user").and_then(|u| u.get("email")).cloned();
             let user = object(dd, "user");
-            user.insert("isSubscribed".into(), json!(true));
-            if let Some(email) = email {
+            fill(user, "isSubscribed", json!(true));
+            if let Some(email) = email.filter(|e| js::truthy(Some(e))) {
                 fill(user, "email", email);
             }
         }
         Some("Completed Transaction") => {
             let user = object(dd, "user");
-            user.insert("hasTransacted".into(), json!(true));
+            fill(user, "hasTransacted", json!(true));
             fill(user, "lastTransactionDate", json!(now));
         }
         _ => {}

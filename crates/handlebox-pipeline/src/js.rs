@@ -1,8 +1,12 @@
 //! JavaScript's rules applied to JSON values, as the reference library sees
 //! its data: a missing key is `undefined`; truthiness; `String(x)`; reading
 //! a dot-path throws through `null` (as `null.x` does) but not through
-//! `undefined`; `cleanObject`.
+//! `undefined`; `cleanObject`. Values a handler produced that JSON writes
+//! as `null` (`NaN`, `Infinity`) arrive marked (see
+//! [`handlebox_sandbox::NULL_IN_JSON`]): `clean` keeps them, `truthy` and
+//! `string` see the JavaScript value.
 
+use handlebox_sandbox::null_in_json;
 use serde_json::{Map, Value};
 
 /// A read or write that throws in the reference (`null.email`), with the
@@ -33,6 +37,9 @@ pub fn steps(path: &str) -> Vec<String> {
 
 /// JavaScript truthiness of an optional (missing = `undefined`) value.
 pub fn truthy(value: Option<&Value>) -> bool {
+    if let Some((truthy, _)) = value.and_then(null_in_json) {
+        return truthy;
+    }
     match value {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
@@ -121,6 +128,9 @@ pub fn set(root: &mut Value, path: &str, value: Value) -> Result<(), Throws> {
 
 /// `String(x)`; `None` is `undefined`.
 pub fn string(value: Option<&Value>) -> String {
+    if let Some((_, text)) = value.and_then(null_in_json) {
+        return text.to_owned();
+    }
     match value {
         None => "undefined".to_owned(),
         Some(Value::Null) => "null".to_owned(),
@@ -232,6 +242,20 @@ mod tests {
         assert_eq!(v["user"]["email"], json!("a@b.c"));
         assert_eq!(v["items"][0]["q"], json!(2));
         assert!(set(&mut v, "s.x", json!(1)).is_err());
+    }
+
+    #[test]
+    fn values_null_in_json_keep_their_javascript_meaning() {
+        let nan = json!(format!("{}fNaN", handlebox_sandbox::NULL_IN_JSON));
+        let infinity = json!(format!("{}tInfinity", handlebox_sandbox::NULL_IN_JSON));
+        assert!(!truthy(Some(&nan)));
+        assert!(truthy(Some(&infinity)));
+        assert_eq!(string(Some(&nan)), "NaN");
+        assert_eq!(string(Some(&infinity)), "Infinity");
+        assert_eq!(
+            clean(json!({"spot": nan, "gone": null})),
+            json!({"spot": nan})
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use std::collections::VecDeque;
 
-use handlebox_sandbox::{CallOutcome, ErrorKind, Page, Project, Scope};
+use handlebox_sandbox::{CallOutcome, Page, Project, Scope, finish_json};
 use serde_json::{Map, Value, json};
 
 use crate::config::HandlerOptions;
@@ -42,12 +42,14 @@ struct PageRun<'p> {
     trackers: Vec<(Box<dyn IntegrationPage + 'p>, bool)>,
     result: PageResult,
     now: String,
-    /// Limit errors (timeout, memory) per handler on this page.
+    /// Calls per handler on this page that ended their instance (deadline,
+    /// memory cap, engine failure).
     strikes: Vec<u32>,
 }
 
-/// Limit errors after which a handler is not run again on the same page, so
-/// that one hostile handler costs a page at most this many deadlines.
+/// Calls that ended their instance after which a handler is not run again on
+/// the same page, so that one hostile handler costs a page at most this many
+/// deadlines (or fresh instances).
 const STRIKES: u32 = 2;
 
 impl<'p> PageRun<'p> {
@@ -273,7 +275,8 @@ impl<'p> PageRun<'p> {
                 self.result.loader = active.integration.loader();
             }
         }
-        let tracked = tracker.track(&copy);
+        let mut tracked = tracker.track(&copy);
+        tracked.calls.iter_mut().for_each(finish_json);
         self.result.calls.extend(tracked.calls.iter().cloned());
         out.calls.extend(tracked.calls);
         out.warnings.extend(tracked.warnings);
@@ -379,7 +382,7 @@ impl<'p> PageRun<'p> {
                     message: l.message.clone(),
                 }));
                 if let Some(error) = &outcome.error {
-                    if matches!(error.kind, ErrorKind::Timeout | ErrorKind::Memory)
+                    if outcome.trapped
                         && let Some(strikes) = self.strikes.get_mut(index)
                     {
                         *strikes += 1;
@@ -415,12 +418,14 @@ fn apply_variable(
         Some(path) => ("product", format!("{path}.{prop}")),
         None => ("event", prop.to_owned()),
     };
-    match js::set(event, &target, value.clone()) {
+    let mut shown = value.clone();
+    finish_json(&mut shown);
+    match js::set(event, &target, value) {
         Ok(()) => out.variables.push(VariableResult {
             scope,
             prop: prop.to_owned(),
             product,
-            value,
+            value: shown,
         }),
         Err(throws) => out
             .warnings

@@ -53,7 +53,12 @@ impl IntegrationPage for EchoPage {
 
 #[test]
 fn a_handler_over_its_limits_twice_is_not_run_again_on_the_page() {
-    let sandbox = Sandbox::new(SandboxConfig::default()).expect("sandbox");
+    let sandbox = Sandbox::new(SandboxConfig {
+        // A cache for this target directory's tests, never the user's own.
+        cache_dir: Some(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("module-cache")),
+        ..SandboxConfig::default()
+    })
+    .expect("sandbox");
     let options = json!({"eventEnrichments": [
         {"prop": "spot", "handler": "while (true) {}"},
         {"prop": "fine", "handler": "return event.name.length;"}
@@ -107,7 +112,12 @@ fn compiled_projects_are_shared_across_threads() {
 
 #[test]
 fn events_past_the_page_limit_are_reported_not_processed() {
-    let sandbox = Sandbox::new(SandboxConfig::default()).expect("sandbox");
+    let sandbox = Sandbox::new(SandboxConfig {
+        // A cache for this target directory's tests, never the user's own.
+        cache_dir: Some(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("module-cache")),
+        ..SandboxConfig::default()
+    })
+    .expect("sandbox");
     let config = vec![IntegrationConfig {
         name: "Echo".into(),
         options: Map::new(),

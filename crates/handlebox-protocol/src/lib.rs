@@ -218,3 +218,55 @@ pub enum Response {
         error: ErrorInfo,
     },
 }
+
+/// Marks a JSON string that stands for a JavaScript value `JSON.stringify`
+/// writes as `null` although it is not `null`: `NaN`, `±Infinity`, an
+/// invalid `Date`. The reference keeps such a value on the event (its
+/// `cleanObject` drops only `null`, `undefined` and `""`) and it becomes
+/// `null` only when a call is serialised, so results carry it marked until
+/// then: U+FDD0 (a noncharacter, reserved by Unicode for internal use), then
+/// `t` or `f` for its truthiness, then `String(value)`.
+pub const NULL_IN_JSON: char = '\u{FDD0}';
+
+/// The truthiness and `String(value)` of a marked value (see [`NULL_IN_JSON`]).
+pub fn null_in_json(value: &Value) -> Option<(bool, &str)> {
+    let rest = value.as_str()?.strip_prefix(NULL_IN_JSON)?;
+    match rest.split_at_checked(1)? {
+        ("t", text) => Some((true, text)),
+        ("f", text) => Some((false, text)),
+        _ => None,
+    }
+}
+
+/// Replaces every marked value in `value` by `null`, as `JSON.stringify`
+/// writes it: what a result looks like once it leaves the pipeline.
+pub fn finish_json(value: &mut Value) {
+    match value {
+        Value::String(_) if null_in_json(value).is_some() => *value = Value::Null,
+        Value::Array(items) => items.iter_mut().for_each(finish_json),
+        Value::Object(map) => map.values_mut().for_each(finish_json),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn marked_values_read_and_finish_as_null() {
+        let nan = json!(format!("{NULL_IN_JSON}fNaN"));
+        let infinity = json!(format!("{NULL_IN_JSON}tInfinity"));
+        assert_eq!(null_in_json(&nan), Some((false, "NaN")));
+        assert_eq!(null_in_json(&infinity), Some((true, "Infinity")));
+        assert_eq!(null_in_json(&json!("NaN")), None);
+        assert_eq!(null_in_json(&json!(format!("{NULL_IN_JSON}"))), None);
+        let mut value = json!({"spot": nan, "items": [infinity, "x"], "n": null});
+        finish_json(&mut value);
+        assert_eq!(
+            value,
+            json!({"spot": null, "items": [null, "x"], "n": null})
+        );
+    }
+}

@@ -85,7 +85,7 @@ fn cached(
     let Some(dir) = dir else {
         return Ok((build()?, ModuleSource::Compiled, None));
     };
-    let path = cache_path(engine, dir, tag);
+    let path = cache_path(engine, dir, GUEST_HASH, tag);
     // One process builds a missing module while the others wait and then
     // load it, instead of every process compiling it at once. Without a
     // lock (read-only directory) each process builds its own.
@@ -130,11 +130,12 @@ fn compile(engine: &Engine) -> Result<Module, SandboxError> {
         .map_err(|e| SandboxError::Engine(format!("compiling the guest module: {e}")))
 }
 
-fn cache_path(engine: &Engine, dir: &Path, tag: &str) -> PathBuf {
+/// The file for the guest of hash `guest` compiled by `engine`, under `tag`.
+fn cache_path(engine: &Engine, dir: &Path, guest: &str, tag: &str) -> PathBuf {
     let mut hasher = DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
     dir.join(format!(
-        "guest-{GUEST_HASH}-{tag}-{:016x}.cwasm",
+        "guest-{guest}-{tag}-{:016x}.cwasm",
         hasher.finish()
     ))
 }
@@ -182,5 +183,117 @@ fn prune(dir: &Path, keep: &Path) {
         if ours && stale && path != keep {
             let _ = std::fs::remove_file(&path);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+
+    /// The smallest valid module: cheap to compile, real to deserialize.
+    const EMPTY_MODULE: &[u8] = b"\0asm\x01\0\0\0";
+
+    fn build(engine: &Engine, builds: &AtomicUsize) -> Result<Module, SandboxError> {
+        builds.fetch_add(1, Ordering::SeqCst);
+        Module::new(engine, EMPTY_MODULE).map_err(|e| SandboxError::Engine(e.to_string()))
+    }
+
+    #[test]
+    fn a_corrupt_or_truncated_file_is_replaced() {
+        let engine = Engine::default();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let builds = AtomicUsize::new(0);
+        let path = cache_path(&engine, dir.path(), GUEST_HASH, "test");
+
+        let (_, source, warning) = cached(&engine, Some(dir.path()), "test", || {
+            build(&engine, &builds)
+        })
+        .unwrap();
+        assert_eq!(
+            (source, builds.load(Ordering::SeqCst)),
+            (ModuleSource::Compiled, 1)
+        );
+        assert!(warning.is_none());
+        let (_, source, _) = cached(&engine, Some(dir.path()), "test", || {
+            build(&engine, &builds)
+        })
+        .unwrap();
+        assert_eq!(
+            (source, builds.load(Ordering::SeqCst)),
+            (ModuleSource::Cached, 1)
+        );
+
+        let whole = std::fs::read(&path).expect("cache file");
+        for damaged in [whole[..whole.len() / 2].to_vec(), b"not a module".to_vec()] {
+            std::fs::write(&path, damaged).unwrap();
+            let before = builds.load(Ordering::SeqCst);
+            let (_, source, warning) = cached(&engine, Some(dir.path()), "test", || {
+                build(&engine, &builds)
+            })
+            .unwrap();
+            assert_eq!(source, ModuleSource::Compiled);
+            assert_eq!(builds.load(Ordering::SeqCst), before + 1);
+            assert!(
+                matches!(&warning, Some(SandboxError::Cache { message, .. }) if message.contains("replaced")),
+                "{warning:?}"
+            );
+            let (_, source, _) = cached(&engine, Some(dir.path()), "test", || {
+                build(&engine, &builds)
+            })
+            .unwrap();
+            assert_eq!(source, ModuleSource::Cached);
+        }
+    }
+
+    #[test]
+    fn another_guest_or_tag_gets_another_file() {
+        let engine = Engine::default();
+        let dir = Path::new("/cache");
+        let ours = cache_path(&engine, dir, "0123456789abcdef", "prepared");
+        assert_ne!(
+            ours,
+            cache_path(&engine, dir, "fedcba9876543210", "prepared")
+        );
+        assert_ne!(ours, cache_path(&engine, dir, "0123456789abcdef", "plain"));
+        assert_eq!(
+            ours,
+            cache_path(&engine, dir, "0123456789abcdef", "prepared")
+        );
+    }
+
+    #[test]
+    fn concurrent_first_starts_compile_once() {
+        let engine = Engine::default();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let builds = AtomicUsize::new(0);
+        let sources: Vec<ModuleSource> = std::thread::scope(|scope| {
+            let starts: Vec<_> = (0..4)
+                .map(|_| {
+                    scope.spawn(|| {
+                        cached(&engine, Some(dir.path()), "test", || {
+                            std::thread::sleep(Duration::from_millis(200));
+                            build(&engine, &builds)
+                        })
+                        .map(|(_, source, _)| source)
+                        .expect("loads")
+                    })
+                })
+                .collect();
+            starts
+                .into_iter()
+                .map(|s| s.join().expect("no panic"))
+                .collect()
+        });
+        assert_eq!(builds.load(Ordering::SeqCst), 1, "{sources:?}");
+        assert_eq!(
+            sources
+                .iter()
+                .filter(|s| **s == ModuleSource::Compiled)
+                .count(),
+            1
+        );
     }
 }

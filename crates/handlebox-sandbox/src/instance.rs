@@ -8,7 +8,7 @@ use handlebox_protocol::{ErrorInfo, ErrorKind, Request, Response};
 use wasmtime::{Engine, InstancePre, Memory, Store, Trap, TypedFunc};
 
 use crate::SandboxError;
-use crate::host::{GuestExit, HostState, MemoryLimitHit};
+use crate::host::{HostState, MemoryLimitHit};
 use crate::sandbox::TICK;
 
 /// What a request is allowed to spend.
@@ -168,24 +168,24 @@ impl Instance {
                 ),
             ),
             Some(Trap::StackOverflow) => (
-                ErrorKind::Memory,
-                "memory limit exceeded: maximum call stack size exceeded".to_owned(),
+                ErrorKind::Thrown,
+                "RangeError: Maximum call stack size exceeded".to_owned(),
             ),
             _ => {
                 let output = String::from_utf8_lossy(&self.store.data().output);
-                let detail = output.trim();
-                let exit = err.downcast_ref::<GuestExit>().map(|e| e.to_string());
-                let detail = match (detail.is_empty(), exit) {
-                    (false, _) => detail.to_owned(),
-                    (true, Some(exit)) => exit,
-                    (true, None) => format!("{err:#}"),
-                };
-                if detail.contains("memory allocation of") || detail.contains("capacity overflow") {
-                    return memory(format!("memory limit exceeded: {detail}"));
+                if output.contains("memory allocation of") || output.contains("capacity overflow") {
+                    return memory(format!(
+                        "memory limit exceeded: the page needed more than {} MiB",
+                        self.store.data().limiter_max() >> 20
+                    ));
                 }
+                // An engine failure (a panic inside Boa, an exit): its text
+                // is the engine's, about Rust code, and no use to the user.
                 (
                     ErrorKind::Thrown,
-                    format!("the JavaScript engine stopped: {detail}"),
+                    "InternalError: the JavaScript engine failed while running this handler; \
+                     the page's JavaScript state was reset"
+                        .to_owned(),
                 )
             }
         };

@@ -38,7 +38,9 @@ mod snapshot;
 
 pub use config::{Limits, SandboxConfig};
 pub use error::{CompileErrors, SandboxError};
-pub use handlebox_protocol::{ErrorInfo, ErrorKind, LogLine, PageData, SourceForm};
+pub use handlebox_protocol::{
+    ErrorInfo, ErrorKind, LogLine, NULL_IN_JSON, PageData, SourceForm, finish_json, null_in_json,
+};
 pub use page::{CallOutcome, Cost, Page};
 pub use project::{HandlerRole, HandlerSpec, Project, Scope, detect_form};
 pub use sandbox::Sandbox;

@@ -29,7 +29,11 @@ pub struct Cost {
 /// [`CallOutcome::error`]; it is not an `Err`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CallOutcome {
-    /// The returned value as `JSON.stringify` converts it; `None` for `undefined`.
+    /// The returned value as `JSON.stringify` converts it, except that values
+    /// it writes as `null` without being `null` (`NaN`, `Infinity`, an invalid
+    /// `Date`) are kept marked ([`NULL_IN_JSON`](crate::NULL_IN_JSON)) for
+    /// the pipeline; [`finish_json`](crate::finish_json) turns them into
+    /// `null`. `None` for `undefined`.
     pub value: Option<Value>,
     /// The argument after an override function changed it.
     pub arg: Option<Value>,
@@ -41,6 +45,10 @@ pub struct CallOutcome {
     pub error: Option<ErrorInfo>,
     /// What the call cost.
     pub cost: Cost,
+    /// Whether the call ended its instance (deadline, memory cap, engine
+    /// failure): the page's JavaScript state was lost and the next call
+    /// starts a fresh instance.
+    pub trapped: bool,
 }
 
 impl CallOutcome {
@@ -188,7 +196,10 @@ impl Page {
             Err(trap) => {
                 let memory = instance.memory_bytes();
                 self.instance = None;
-                Ok(CallOutcome::failed(trap, cost(Spent::default(), memory)))
+                Ok(CallOutcome {
+                    trapped: true,
+                    ..CallOutcome::failed(trap, cost(Spent::default(), memory))
+                })
             }
         }
     }
@@ -224,6 +235,7 @@ fn outcome(response: Response, cost: Cost) -> CallOutcome {
                 dropped_logs,
                 error,
                 cost,
+                trapped: false,
             }
         }
         Response::Refused { error } => CallOutcome::failed(error, cost),

@@ -14,7 +14,14 @@ use serde_json::{Value, json};
 /// The sandbox shared by every test of this binary.
 pub fn sandbox() -> &'static Sandbox {
     static SANDBOX: OnceLock<Sandbox> = OnceLock::new();
-    SANDBOX.get_or_init(|| Sandbox::new(SandboxConfig::default()).expect("sandbox builds"))
+    SANDBOX.get_or_init(|| {
+        Sandbox::new(SandboxConfig {
+            // A cache for this target directory's tests, never the user's own.
+            cache_dir: Some(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("module-cache")),
+            ..SandboxConfig::default()
+        })
+        .expect("sandbox builds")
+    })
 }
 
 /// A page like the seed example: a thank-you page with a redesign flag.
