@@ -191,6 +191,7 @@
   var TypeErrorCtor = TypeError;
   var RangeErrorCtor = RangeError;
   var numberOf = Number;
+  var toObject = Object;
   var trunc = Math.trunc;
   var isNaNValue = isNaN;
   var arrayPrototype = Array.prototype;
@@ -234,7 +235,7 @@
   // A stable merge sort of `items` in place.
   function mergeSort(items, compare) {
     var n = items.length;
-    var buffer = new Array(n);
+    var buffer = [];
     for (var width = 1; width < n; width *= 2) {
       for (var low = 0; low < n - width; low += 2 * width) {
         var middle = low + width;
@@ -267,7 +268,7 @@
 
   defineMethod(arrayPrototype, 'sort', 1, function (compare) {
     checkComparator(compare);
-    var object = Object(this);
+    var object = toObject(this);
     var length = lengthOf(object);
     var items = mergeSort(readItems(object, length, true), arrayCompare(compare));
     var k;
@@ -278,7 +279,7 @@
 
   defineMethod(arrayPrototype, 'toSorted', 1, function (compare) {
     checkComparator(compare);
-    var object = Object(this);
+    var object = toObject(this);
     var length = lengthOf(object);
     if (length > 4294967295) throw new RangeErrorCtor('Invalid array length');
     return mergeSort(readItems(object, length, false), arrayCompare(compare));

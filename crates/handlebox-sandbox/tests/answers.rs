@@ -55,6 +55,11 @@ fn sorting_follows_the_specification() {
         value("return [].sort.name + [].sort.length"),
         Some(json!("sort1"))
     );
+    assert_eq!(
+        value("Array = null; Object = null; return [3, 1, 2].sort()"),
+        Some(json!([1, 2, 3])),
+        "the sort keeps its own built-ins"
+    );
 }
 
 #[test]
