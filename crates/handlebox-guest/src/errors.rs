@@ -4,12 +4,9 @@ use boa_engine::JsNativeErrorKind;
 use boa_engine::error::{EngineError, RuntimeLimitError};
 use boa_engine::parser::Error as ParseError;
 use boa_engine::{Context, JsError, JsValue, js_string};
-use handlebox_protocol::{ErrorInfo, ErrorKind};
+use handlebox_protocol::{ErrorInfo, ErrorKind, STACK_OVERFLOW};
 
 use crate::handlers::LINE_OFFSET;
-
-/// What V8 says when the call stack is exhausted.
-pub(crate) const STACK_OVERFLOW: &str = "RangeError: Maximum call stack size exceeded";
 
 /// An error about the data the host sent, with no position.
 pub(crate) fn input(message: String) -> ErrorInfo {

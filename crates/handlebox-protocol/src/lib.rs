@@ -219,6 +219,10 @@ pub enum Response {
     },
 }
 
+/// What V8 says when the call stack is exhausted; both the guest (Boa's
+/// depth limit) and the host (a wasm stack overflow) report it.
+pub const STACK_OVERFLOW: &str = "RangeError: Maximum call stack size exceeded";
+
 /// Marks a JSON string that stands for a JavaScript value `JSON.stringify`
 /// writes as `null` although it is not `null`: `NaN`, `±Infinity`, an
 /// invalid `Date`. The reference keeps such a value on the event (its

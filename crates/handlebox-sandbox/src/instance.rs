@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use handlebox_protocol::{ErrorInfo, ErrorKind, Request, Response};
+use handlebox_protocol::{ErrorInfo, ErrorKind, Request, Response, STACK_OVERFLOW};
 use wasmtime::{Engine, InstancePre, Memory, Store, Trap, TypedFunc};
 
 use crate::SandboxError;
@@ -167,10 +167,7 @@ impl Instance {
                     budget.fuel.unwrap_or(u64::MAX)
                 ),
             ),
-            Some(Trap::StackOverflow) => (
-                ErrorKind::Thrown,
-                "RangeError: Maximum call stack size exceeded".to_owned(),
-            ),
+            Some(Trap::StackOverflow) => (ErrorKind::Thrown, STACK_OVERFLOW.to_owned()),
             _ => {
                 let output = String::from_utf8_lossy(&self.store.data().output);
                 if output.contains("memory allocation of") || output.contains("capacity overflow") {
