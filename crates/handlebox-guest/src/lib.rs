@@ -2,32 +2,33 @@
 //!
 //! One instance of this module serves one page. [`hb_prepare`] builds the
 //! JavaScript world ahead of time (the host snapshots the instance after
-//! it). The host talks to it through three exports: [`hb_alloc`] and [`hb_free`] manage buffers in the guest's
-//! memory, and [`hb_handle`] takes one JSON request (see
-//! `handlebox-protocol`) and returns one JSON response. The Boa context,
-//! the page's data and its compiled handlers live in a thread-local for the
-//! instance's whole life; the host enforces time and memory from outside.
+//! it); a `Compile` request adds a project's handlers (the host keeps the
+//! instance's memory after it as the project's image); an `Open` request
+//! starts a page. The host talks to it through three exports: [`hb_alloc`]
+//! and [`hb_free`] manage buffers in the guest's memory, and [`hb_handle`]
+//! takes one JSON request (see `handlebox-protocol`) and returns one JSON
+//! response. The world ([`world`]), the page's data ([`data`]) and its
+//! compiled handlers live in thread-locals for the instance's whole life;
+//! the host enforces time and memory from outside, per handler call
+//! ([`host`]).
 
+mod data;
 mod errors;
 mod handlers;
-mod page;
+mod host;
+mod plan;
+mod world;
 
-use std::cell::RefCell;
+use handlebox_protocol::{ErrorInfo, ErrorKind, PageText, Request, Response};
 
-use handlebox_protocol::{ErrorInfo, ErrorKind, Request, Response};
-
-use page::Page;
-
-thread_local! {
-    static PAGE: RefCell<Option<Page>> = const { RefCell::new(None) };
-}
+use world::World;
 
 /// Builds the JavaScript world (Boa context and runtime) ahead of any page;
 /// the host calls it once and snapshots the instance, so that each page's
 /// fresh instance starts with the world already built.
 #[unsafe(no_mangle)]
 pub extern "C" fn hb_prepare() {
-    page::prepare();
+    World::prepare();
 }
 
 /// Reserves `len` bytes in guest memory for the host to write into.
@@ -78,33 +79,48 @@ pub unsafe extern "C" fn hb_handle(ptr: u32, len: u32) -> u64 {
 }
 
 fn handle(request: Request) -> Response {
-    match request {
-        Request::Check { handlers } => Response::Checked {
+    let answer = match request {
+        Request::Check { handlers } => Ok(Response::Checked {
             errors: handlers::check_all(&handlers),
+        }),
+        Request::Compile { handlers, limits } => World::with(|world| Response::Checked {
+            errors: world.compile(handlers, limits),
+        }),
+        Request::Open { page } => match serde_json::from_str::<PageText>(page.get()) {
+            Ok(page) => World::with(|world| world.open(page).map(|()| Response::Ready))
+                .and_then(|answer| answer),
+            Err(err) => Err(errors::input(format!("the page is not readable: {err}"))),
         },
-        Request::Open {
-            handlers,
-            page,
-            limits,
-        } => match Page::open(handlers, &page, limits) {
-            Ok(opened) => {
-                PAGE.with(|slot| *slot.borrow_mut() = Some(opened));
-                Response::Ready
+        Request::Call {
+            digital_data,
+            handler,
+            arg,
+        } => World::with(|world| {
+            if let Some(value) = digital_data {
+                world.set_digital_data(value)?;
             }
-            Err(error) => Response::Refused { error },
-        },
-        Request::SetDigitalData { value } => {
-            with_page(|page| page.set_digital_data(value.get()).map(|()| Response::Ready))
-        }
-        Request::Call { handler, arg } => with_page(|page| Ok(page.call(handler, arg.get()))),
-    }
-}
-
-fn with_page(f: impl FnOnce(&mut Page) -> Result<Response, ErrorInfo>) -> Response {
-    PAGE.with(|slot| match slot.borrow_mut().as_mut() {
-        Some(page) => f(page).unwrap_or_else(|error| Response::Refused { error }),
-        None => refused("no page is open in this instance".to_owned()),
-    })
+            Ok(world.call(handler, arg.get()))
+        })
+        .and_then(|answer| answer),
+        Request::Event {
+            digital_data,
+            event,
+            steps,
+            skip,
+            struck,
+        } => World::with(|world| {
+            if let Some(value) = digital_data {
+                world.set_digital_data(value)?;
+            }
+            let skips = plan::Skips {
+                calls: &skip,
+                handlers: &struck,
+            };
+            Ok(plan::run(world, event.get(), &steps, &skips))
+        })
+        .and_then(|answer| answer),
+    };
+    answer.unwrap_or_else(|error| Response::Refused { error })
 }
 
 fn refused(message: String) -> Response {

@@ -3,7 +3,7 @@
 // and keeps its own copies of the built-ins it relies on, so a handler that
 // replaces `JSON.stringify` or `Object.keys` cannot change how results are
 // converted.
-(function (hostLog) {
+(function (hostLog, hostPage) {
   'use strict';
   var stringify = JSON.stringify;
   var call = Function.prototype.call;
@@ -28,7 +28,15 @@
   var markUnsupported = call.bind(WeakSet.prototype.add, unsupported);
   var isUnsupported = call.bind(WeakSet.prototype.has, unsupported);
 
-  var page = { digitalData: undefined, url: '', cookies: {}, globals: {}, dataLayer: [] };
+  // The page's parts are converted from the host's JSON text when a helper
+  // first reads them; `digitalData` is converted anew, one top-level key at a
+  // time, on every read, since the helper hands out copies.
+  var page = { url: '', digitalDataIsObject: true, cookies: undefined, globals: undefined, dataLayer: undefined };
+
+  function part(name) {
+    if (page[name] === undefined) page[name] = hostPage(name);
+    return page[name];
+  }
 
   // "a.b[0].c" -> ["a", "b", "0", "c"]; "" -> [].
   function steps(path) {
@@ -43,9 +51,12 @@
   // The value at `path`, taking a step only through an own property whose
   // value is not undefined.
   function get(obj, path) {
-    var parts = steps(path);
+    return walk(obj, steps(path), 0);
+  }
+
+  function walk(obj, parts, from) {
     var current = obj;
-    for (var i = 0; i < parts.length; i++) {
+    for (var i = from; i < parts.length; i++) {
       if (current === null || current === undefined) return undefined;
       if (!hasOwn(current, parts[i]) || current[parts[i]] === undefined) return undefined;
       current = current[parts[i]];
@@ -53,29 +64,14 @@
     return current;
   }
 
-  function clone(value) {
-    if (value === null || typeof value !== 'object') return value;
-    var copy, i;
-    if (isArray(value)) {
-      copy = [];
-      for (i = 0; i < value.length; i++) copy[i] = clone(value[i]);
-      return copy;
-    }
-    copy = {};
-    var names = keys(value);
-    for (i = 0; i < names.length; i++) {
-      defineProperty(copy, names[i], {
-        value: clone(value[names[i]]),
-        writable: true,
-        enumerable: true,
-        configurable: true
-      });
-    }
-    return copy;
-  }
-
+  // A fresh copy of the value at `path`: only the top-level key the path
+  // starts with is converted.
   function digitalData(path) {
-    return clone(get(page.digitalData, path));
+    var parts = steps(path);
+    if (parts.length === 0 || !page.digitalDataIsObject) {
+      return walk(hostPage('digitalData'), parts, 0);
+    }
+    return walk(hostPage('digitalData', parts[0]), parts, 1);
   }
 
   // The first `name=value` of the URL's query string, `+` read as a space,
@@ -92,8 +88,9 @@
   }
 
   function cookie(name) {
-    if (!hasOwn(page.cookies, name)) return undefined;
-    var raw = toText(page.cookies[name]);
+    var cookies = part('cookies');
+    if (cookies === null || typeof cookies !== 'object' || !hasOwn(cookies, name)) return undefined;
+    var raw = toText(cookies[name]);
     try {
       return decode(raw);
     } catch (e) {
@@ -102,11 +99,11 @@
   }
 
   function globalValue(path) {
-    return get(page.globals, path);
+    return get(part('globals'), path);
   }
 
   function dataLayer(path) {
-    var layer = page.dataLayer;
+    var layer = part('dataLayer');
     if (!isArray(layer)) return undefined;
     for (var i = layer.length - 1; i >= 0; i--) {
       var value = get(layer[i], path);
@@ -346,17 +343,117 @@
     return value;
   }
 
+  function own(object, key) {
+    return object !== null && typeof object === 'object' && hasOwn(object, key) ? object[key] : undefined;
+  }
+
+  function isRecord(value) {
+    return value !== null && typeof value === 'object' && !isArray(value);
+  }
+
+  // The products of an event, as handlers.md lists them, each as
+  // [path, product]: `product`; else every `listing.items[]`; else every
+  // `cart.lineItems[].product`; else every `transaction.lineItems[].product`;
+  // else `listItem.product` or every `listItems[].product`.
+  function productsOf(event) {
+    if (isRecord(own(event, 'product'))) return [['product', event.product]];
+    function each(list, items, inner) {
+      var found = [];
+      var container = own(event, list);
+      var values = isRecord(container) ? own(container, items) : undefined;
+      if (!isArray(values)) return found;
+      for (var i = 0; i < values.length; i++) {
+        var item = values[i];
+        var path = list + '.' + items + '[' + i + ']';
+        if (inner === undefined) {
+          if (isRecord(item)) found[found.length] = [path, item];
+        } else if (isRecord(item) && isRecord(own(item, inner))) {
+          found[found.length] = [path + '.' + inner, item[inner]];
+        }
+      }
+      return found;
+    }
+    var lists = [each('listing', 'items'), each('cart', 'lineItems', 'product'),
+      each('transaction', 'lineItems', 'product')];
+    for (var l = 0; l < lists.length; l++) if (lists[l].length > 0) return lists[l];
+    var listItem = own(event, 'listItem');
+    if (isRecord(listItem) && isRecord(own(listItem, 'product'))) {
+      return [['listItem.product', listItem.product]];
+    }
+    var found = [];
+    var listItems = own(event, 'listItems');
+    if (isArray(listItems)) {
+      for (var k = 0; k < listItems.length; k++) {
+        var entry = listItems[k];
+        if (isRecord(entry) && isRecord(own(entry, 'product'))) {
+          found[found.length] = ['listItems[' + k + '].product', entry.product];
+        }
+      }
+    }
+    return found;
+  }
+
+  // "a.b[0]" -> ["a", "b", "0"], empty steps left out.
+  function writeSteps(path) {
+    var parts = split(replace(replace(toText(path), /\[/g, '.'), /\]/g, ''), '.');
+    var kept = [];
+    for (var i = 0; i < parts.length; i++) if (parts[i] !== '') kept[kept.length] = parts[i];
+    return kept;
+  }
+
+  function arrayIndex(key) {
+    return exec(/^\+?[0-9]+$/, key) === null ? -1 : numberOf(key);
+  }
+
+  // Writes `value` at `path` of `root`, creating missing objects on the way;
+  // a step through null, a primitive or past an array's end throws in the
+  // reference, and is answered here as [path, where] instead.
+  function setPath(root, path, value) {
+    var parts = writeSteps(path);
+    if (parts.length === 0) return undefined;
+    var current = root;
+    function failed(i) {
+      return [toText(path), i === 0 ? 'the event' : parts.slice(0, i).join('.')];
+    }
+    for (var i = 0; i < parts.length - 1; i++) {
+      var key = parts[i];
+      if (isArray(current)) {
+        var index = arrayIndex(key);
+        if (index < 0 || index >= current.length) return failed(i);
+        current = current[index];
+      } else if (isRecord(current)) {
+        if (!hasOwn(current, key) || current[key] === undefined) current[key] = {};
+        current = current[key];
+      } else {
+        return failed(i);
+      }
+    }
+    var last = parts[parts.length - 1];
+    if (isArray(current)) {
+      var at = arrayIndex(last);
+      if (at < 0 || at > current.length) return failed(parts.length - 1);
+      current[at] = value;
+      return undefined;
+    }
+    if (!isRecord(current)) return failed(parts.length - 1);
+    current[last] = value;
+    return undefined;
+  }
+
   return freeze({
     helpers: helpers,
-    setPage: function (data, url, cookies, globals, layer) {
-      page.digitalData = data;
+    setPage: function (url, digitalDataIsObject) {
       page.url = toText(url);
-      page.cookies = cookies;
-      page.globals = globals;
-      page.dataLayer = layer;
+      page.digitalDataIsObject = digitalDataIsObject;
     },
-    setDigitalData: function (data) {
-      page.digitalData = data;
+    setDigitalDataIsObject: function (isObject) {
+      page.digitalDataIsObject = isObject;
+    },
+    productsOf: productsOf,
+    setPath: setPath,
+    eventName: function (event) {
+      var name = own(event, 'name');
+      return typeof name === 'string' ? name : '';
     },
     integration: function (name, options) {
       return {

@@ -3,7 +3,7 @@
 //! options every integration may carry (`eventEnrichments`,
 //! `overrideFunctions`).
 
-use handlebox_sandbox::{HandlerSpec, Scope};
+use handlebox_sandbox::{HandlerSpec, Scope, Step};
 use serde_json::{Map, Value};
 
 use crate::integration::OptionProblem;
@@ -99,6 +99,36 @@ pub struct HandlerOptions {
     pub override_product: Option<usize>,
     /// Problems found without running anything (see [`crate::lint`]).
     pub warnings: Vec<OptionProblem>,
+}
+
+impl HandlerOptions {
+    /// The order the reference runs them in, as one plan per event: the
+    /// event override, the product override on each product, the event
+    /// variables (each only on events of its name, if it has one), then the
+    /// product variables on each product.
+    pub fn plan(&self) -> Vec<Step> {
+        let mut steps = Vec::new();
+        if let Some(handler) = self.override_event {
+            steps.push(Step::Override { handler });
+        }
+        if let Some(handler) = self.override_product {
+            steps.push(Step::ProductOverride { handler });
+        }
+        for e in self.enrichments.iter().filter(|e| e.scope == Scope::Event) {
+            steps.push(Step::Variable {
+                handler: e.handler,
+                prop: e.prop.clone(),
+                event: e.event.clone(),
+            });
+        }
+        for e in self.enrichments.iter().filter(|e| e.scope == Scope::Product) {
+            steps.push(Step::ProductVariable {
+                handler: e.handler,
+                prop: e.prop.clone(),
+            });
+        }
+        steps
+    }
 }
 
 /// Reads `eventEnrichments` and `overrideFunctions` of `integration`,

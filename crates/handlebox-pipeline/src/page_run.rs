@@ -9,14 +9,13 @@
 
 use std::collections::VecDeque;
 
-use handlebox_sandbox::{CallOutcome, Page, Project, Scope, finish_json};
+use handlebox_sandbox::{Page, PlanCall, Step, finish_json};
 use serde_json::{Map, Value, json};
 
-use crate::config::HandlerOptions;
 use crate::integration::IntegrationPage;
 use crate::pipeline::Pipeline;
 use crate::result::{EventResult, HandlerErrorResult, LogResult, PageResult, VariableResult};
-use crate::{PageInput, cart, clock, enrich, js, products_of};
+use crate::{PageInput, cart, clock, enrich, js};
 
 const VIEWED_PAGE: &str = "Viewed Page";
 
@@ -42,15 +41,7 @@ struct PageRun<'p> {
     trackers: Vec<(Box<dyn IntegrationPage + 'p>, bool)>,
     result: PageResult,
     now: String,
-    /// Calls per handler on this page that ended their instance (deadline,
-    /// memory cap, engine failure).
-    strikes: Vec<u32>,
 }
-
-/// Calls that ended their instance after which a handler is not run again on
-/// the same page, so that one hostile handler costs a page at most this many
-/// deadlines (or fresh instances).
-const STRIKES: u32 = 2;
 
 impl<'p> PageRun<'p> {
     fn new(pipeline: &'p Pipeline, input: &'p PageInput) -> Self {
@@ -64,7 +55,6 @@ impl<'p> PageRun<'p> {
             input,
             dd: Value::Object(input.digital_data.clone()),
             sandbox: None,
-            strikes: vec![0; pipeline.project.as_ref().map_or(0, Project::len)],
             dd_changed: false,
             trackers,
             result: PageResult {
@@ -242,7 +232,7 @@ impl<'p> PageRun<'p> {
                 return;
             }
         }
-        self.run_handlers(&active.handlers, &mut copy, out);
+        self.run_plan(&active.plan, &mut copy, out);
         let final_name = copy
             .get("name")
             .and_then(Value::as_str)
@@ -282,77 +272,21 @@ impl<'p> PageRun<'p> {
         out.warnings.extend(tracked.warnings);
     }
 
-    fn run_handlers(
-        &mut self,
-        handlers: &HandlerOptions,
-        event: &mut Value,
-        out: &mut EventResult,
-    ) {
-        if let Some(index) = handlers.override_event
-            && let Some(changed) = self.call(index, event, out).and_then(|o| o.arg)
-        {
-            *event = changed;
+    /// Runs the integration's handler plan on `event`, in the page's
+    /// sandbox, and records what each call did on `out`.
+    fn run_plan(&mut self, plan: &[Step], event: &mut Value, out: &mut EventResult) {
+        let Some(project) = self.pipeline.project.as_ref() else {
+            return;
+        };
+        if plan.is_empty() {
+            return;
         }
-        if let Some(index) = handlers.override_product {
-            for (path, product) in owned_products(event) {
-                if let Some(changed) = self.call(index, &product, out).and_then(|o| o.arg)
-                    && let Err(throws) = js::set(event, &path, changed)
-                {
-                    out.warnings.push(format!("product override: {throws}"));
-                }
+        let label = |step: &Step| project.label(step.handler()).unwrap_or("handler").to_owned();
+        let failed = |out: &mut EventResult, message: String| {
+            for step in plan {
+                out.errors.push(sandbox_error(&label(step), message.clone()));
             }
-        }
-        for enrichment in handlers
-            .enrichments
-            .iter()
-            .filter(|e| e.scope == Scope::Event)
-        {
-            let name = event
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            if !enrichment.event.is_empty() && enrichment.event != name {
-                continue;
-            }
-            if let Some(value) = self
-                .call(enrichment.handler, event, out)
-                .and_then(|o| o.value)
-            {
-                apply_variable(event, out, &enrichment.prop, None, value);
-            }
-        }
-        for enrichment in handlers
-            .enrichments
-            .iter()
-            .filter(|e| e.scope == Scope::Product)
-        {
-            for (path, product) in owned_products(event) {
-                if let Some(value) = self
-                    .call(enrichment.handler, &product, out)
-                    .and_then(|o| o.value)
-                {
-                    apply_variable(event, out, &enrichment.prop, Some(path), value);
-                }
-            }
-        }
-    }
-
-    /// Runs handler `index`, recording its errors and console lines on `out`.
-    fn call(&mut self, index: usize, arg: &Value, out: &mut EventResult) -> Option<CallOutcome> {
-        let project = self.pipeline.project.as_ref()?;
-        let label = project.label(index).unwrap_or("handler").to_owned();
-        if self.strikes.get(index).is_some_and(|s| *s >= STRIKES) {
-            out.errors.push(HandlerErrorResult {
-                handler: label,
-                kind: "timeout",
-                message: format!(
-                    "not run: this handler exceeded its limits {STRIKES} times on this page"
-                ),
-                line: None,
-                column: None,
-            });
-            return None;
-        }
+        };
         if self.sandbox.is_none() {
             let data = self.input.sandbox_data_with(self.dd.clone());
             self.sandbox = Some(project.open_page(data).map_err(|e| e.to_string()));
@@ -360,76 +294,70 @@ impl<'p> PageRun<'p> {
         }
         let page = match self.sandbox.as_mut() {
             Some(Ok(page)) => page,
-            Some(Err(message)) => {
-                out.errors.push(sandbox_error(&label, message.clone()));
-                return None;
-            }
-            None => return None,
+            Some(Err(message)) => return failed(out, message.clone()),
+            None => return,
         };
         if self.dd_changed {
             self.dd_changed = false;
             if let Err(e) = page.set_digital_data(self.dd.clone()) {
-                out.errors.push(sandbox_error(&label, e.to_string()));
-                return None;
+                return failed(out, e.to_string());
             }
         }
-        match page.call(index, arg) {
-            Ok(outcome) => {
-                self.result.stats.handler_micros.push(outcome.cost.micros);
-                out.logs.extend(outcome.logs.iter().map(|l| LogResult {
-                    handler: label.clone(),
-                    level: l.level.clone(),
-                    message: l.message.clone(),
-                }));
-                if let Some(error) = &outcome.error {
-                    if outcome.trapped
-                        && let Some(strikes) = self.strikes.get_mut(index)
-                    {
-                        *strikes += 1;
-                    }
-                    out.errors.push(HandlerErrorResult {
-                        handler: label,
-                        kind: error.kind.as_str(),
-                        message: error.message.clone(),
-                        line: error.line,
-                        column: error.column,
-                    });
-                }
-                Some(outcome)
-            }
-            Err(e) => {
-                out.errors.push(sandbox_error(&label, e.to_string()));
-                None
-            }
+        let outcome = match page.run_event(plan, event) {
+            Ok(outcome) => outcome,
+            Err(e) => return failed(out, e.to_string()),
+        };
+        *event = outcome.event;
+        for call in outcome.calls {
+            let Some(step) = plan.get(call.step) else {
+                continue;
+            };
+            self.record(step, label(step), call, out);
         }
     }
-}
 
-/// Writes an event variable's `value` at `prop` of the event, or of the
-/// product at `product` (its path in the event), and records it on `out`.
-fn apply_variable(
-    event: &mut Value,
-    out: &mut EventResult,
-    prop: &str,
-    product: Option<String>,
-    value: Value,
-) {
-    let (scope, target) = match &product {
-        Some(path) => ("product", format!("{path}.{prop}")),
-        None => ("event", prop.to_owned()),
-    };
-    let mut shown = value.clone();
-    finish_json(&mut shown);
-    match js::set(event, &target, value) {
-        Ok(()) => out.variables.push(VariableResult {
-            scope,
-            prop: prop.to_owned(),
-            product,
-            value: shown,
-        }),
-        Err(throws) => out
-            .warnings
-            .push(format!("{scope} variable {prop}: {throws}")),
+    /// Records one call of a plan on `out`: its console, its error, and the
+    /// value a variable wrote (or why writing it threw).
+    fn record(&mut self, step: &Step, label: String, call: PlanCall, out: &mut EventResult) {
+        let outcome = call.outcome;
+        if call.ran {
+            self.result.stats.handler_micros.push(outcome.cost.micros);
+        }
+        out.logs.extend(outcome.logs.iter().map(|l| LogResult {
+            handler: label.clone(),
+            level: l.level.clone(),
+            message: l.message.clone(),
+        }));
+        if let Some(error) = &outcome.error {
+            out.errors.push(HandlerErrorResult {
+                handler: label,
+                kind: error.kind.as_str(),
+                message: error.message.clone(),
+                line: error.line,
+                column: error.column,
+            });
+        }
+        let (scope, prop) = match step {
+            Step::Variable { prop, .. } => ("event", prop),
+            Step::ProductVariable { prop, .. } => ("product", prop),
+            Step::Override { .. } | Step::ProductOverride { .. } => return,
+        };
+        if let Some(failure) = call.set_failure {
+            let throws = js::Throws {
+                path: failure.path,
+                at: failure.at,
+            };
+            out.warnings
+                .push(format!("{scope} variable {prop}: {throws}"));
+        } else if let Some(mut value) = outcome.value {
+            finish_json(&mut value);
+            out.variables.push(VariableResult {
+                scope,
+                prop: prop.clone(),
+                product: call.product,
+                value,
+            });
+        }
     }
 }
 
@@ -467,13 +395,6 @@ fn describe_index(index: Option<usize>) -> String {
         Some(i) => format!("event {i}"),
         None => "a generated event".to_owned(),
     }
-}
-
-fn owned_products(event: &Value) -> Vec<(String, Value)> {
-    products_of(event)
-        .into_iter()
-        .map(|(path, product)| (path, product.clone()))
-        .collect()
 }
 
 /// Why an event's `includeIntegrations`/`excludeIntegrations` keep it from

@@ -2,9 +2,9 @@
 //! and compiled once, every problem reported with its integration and
 //! option. How one page runs through it is in [`crate::page_run`].
 
-use handlebox_sandbox::{Project, Sandbox, SandboxError};
+use handlebox_sandbox::{Project, Sandbox, SandboxError, Step};
 
-use crate::config::{self, HandlerOptions, IntegrationConfig};
+use crate::config::{self, IntegrationConfig};
 use crate::integration::{Integration, IntegrationKind, OptionProblem};
 use crate::{PageInput, PageResult};
 
@@ -60,7 +60,8 @@ pub struct CheckReport {
 /// A configured integration and its handlers.
 pub(crate) struct Active {
     pub(crate) integration: Box<dyn Integration>,
-    pub(crate) handlers: HandlerOptions,
+    /// Its handlers, in the order they run on each event.
+    pub(crate) plan: Vec<Step>,
 }
 
 /// A compiled project: integrations configured, handlers compiled once.
@@ -195,7 +196,7 @@ fn build(
                 if let Some(handlers) = handlers {
                     integrations.push(Active {
                         integration: configured.integration,
-                        handlers,
+                        plan: handlers.plan(),
                     });
                 }
             }

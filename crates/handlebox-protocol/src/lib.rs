@@ -81,6 +81,78 @@ pub struct GuestLimits {
     pub max_call_depth: usize,
 }
 
+/// The page as the guest reads it: the same JSON as [`PageData`], with each
+/// part kept as text until a handler reads it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageText {
+    /// The page's `digitalData`.
+    pub digital_data: Box<RawValue>,
+    /// The page URL.
+    pub url: String,
+    /// Raw cookie values by name.
+    pub cookies: Box<RawValue>,
+    /// Window globals.
+    pub globals: Box<RawValue>,
+    /// The GTM `dataLayer` array.
+    pub data_layer: Box<RawValue>,
+}
+
+/// One step of an event's handler plan, run by [`Request::Event`] in order
+/// on one JavaScript event object that every step shares, as in a browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Step {
+    /// An override function called with the event.
+    Override {
+        /// Index of the handler in the project.
+        handler: usize,
+    },
+    /// An override function called with each of the event's products.
+    ProductOverride {
+        /// Index of the handler in the project.
+        handler: usize,
+    },
+    /// An event variable: its value is written at `prop` of the event.
+    Variable {
+        /// Index of the handler in the project.
+        handler: usize,
+        /// Where the value is written (a dot path).
+        prop: String,
+        /// Runs only on events of this name (after the steps before it);
+        /// empty: on every event.
+        event: String,
+    },
+    /// A product variable: its value is written at `prop` of each product.
+    ProductVariable {
+        /// Index of the handler in the project.
+        handler: usize,
+        /// Where the value is written in the product (a dot path).
+        prop: String,
+    },
+}
+
+impl Step {
+    /// The handler the step runs.
+    pub fn handler(&self) -> usize {
+        match self {
+            Step::Override { handler }
+            | Step::ProductOverride { handler }
+            | Step::Variable { handler, .. }
+            | Step::ProductVariable { handler, .. } => *handler,
+        }
+    }
+}
+
+/// One handler call of a plan: the step, and the product for product steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CallId {
+    /// Index of the step in the plan.
+    pub step: usize,
+    /// Index of the product among the event's products, for product steps.
+    pub item: Option<usize>,
+}
+
 /// A message from the host to the guest.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -91,26 +163,42 @@ pub enum Request {
         /// The handlers to parse.
         handlers: Vec<HandlerSource>,
     },
-    /// Set up this instance for one page; answered by [`Response::Ready`].
-    Open {
-        /// Handlers of the project, addressed by index in [`Request::Call`].
+    /// Compile a project's handlers into this instance's prepared world,
+    /// ahead of any page (the host snapshots the instance after it);
+    /// answered by [`Response::Checked`].
+    Compile {
+        /// The project's handlers, addressed by index from then on.
         handlers: Vec<HandlerSource>,
-        /// The page the handlers will see.
-        page: Box<PageData>,
         /// Limits for every later call.
         limits: GuestLimits,
     },
-    /// Replace the page's `digitalData`; answered by [`Response::Ready`].
-    SetDigitalData {
-        /// The new `digitalData`, as JSON text.
-        value: Box<RawValue>,
+    /// Start serving one page; answered by [`Response::Ready`].
+    Open {
+        /// The page, as the JSON of [`PageData`] (read as [`PageText`]).
+        page: Box<RawValue>,
     },
     /// Run one handler; answered by [`Response::Called`].
     Call {
-        /// Index into the handlers given to [`Request::Open`].
+        /// The page's new `digitalData`, when it changed since the last request.
+        digital_data: Option<Box<RawValue>>,
+        /// Index of the handler in the project.
         handler: usize,
         /// The event or product, as JSON text.
         arg: Box<RawValue>,
+    },
+    /// Run an event's handler plan; answered by [`Response::Ran`].
+    Event {
+        /// The page's new `digitalData`, when it changed since the last request.
+        digital_data: Option<Box<RawValue>>,
+        /// The event, as JSON text.
+        event: Box<RawValue>,
+        /// The plan.
+        steps: Vec<Step>,
+        /// Calls not to run (they ended an earlier instance); each is
+        /// answered with `ran: false`.
+        skip: Vec<CallId>,
+        /// Handlers not to run at all on this page; answered likewise.
+        struck: Vec<usize>,
     },
 }
 
@@ -187,11 +275,44 @@ pub struct LogLine {
     pub message: String,
 }
 
+/// Where writing a variable's value threw, as it throws in the reference
+/// (a step through `null` or a primitive).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetFailure {
+    /// The path written, from the event, e.g. `user.spot`.
+    pub path: String,
+    /// The part of it that was `null` or not an object ("the event" for the root).
+    pub at: String,
+}
+
+/// One handler call of a plan, in the order the calls ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallRecord {
+    /// Which call this is.
+    pub id: CallId,
+    /// Where the product is in the event (`transaction.lineItems[0].product`),
+    /// for product steps.
+    pub product: Option<String>,
+    /// Whether it ran: `false` for calls the request said to skip.
+    pub ran: bool,
+    /// A variable's value as JSON text; `None` when `undefined`.
+    pub value: Option<String>,
+    /// What the handler wrote to the console.
+    pub logs: Vec<LogLine>,
+    /// Console lines beyond the limit, counted but not kept.
+    pub dropped_logs: usize,
+    /// Why the call failed, if it did.
+    pub error: Option<ErrorInfo>,
+    /// Where writing the value threw, if it did.
+    pub set_failure: Option<SetFailure>,
+}
+
 /// A message from the guest to the host.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Response {
-    /// Parse result per handler, in request order (`None`: it parses).
+    /// Parse or compile result per handler, in request order (`None`: fine).
     Checked {
         /// One entry per handler.
         errors: Vec<Option<ErrorInfo>>,
@@ -211,6 +332,13 @@ pub enum Response {
         dropped_logs: usize,
         /// Why the call failed, if it did.
         error: Option<ErrorInfo>,
+    },
+    /// The outcome of an event's plan.
+    Ran {
+        /// The event after every step, as JSON text.
+        event: String,
+        /// Every call, in the order they ran.
+        calls: Vec<CallRecord>,
     },
     /// The request itself could not be carried out.
     Refused {

@@ -1,12 +1,18 @@
 //! What the host gives a guest instance: its store state, a memory limiter
-//! that remembers when the cap was hit, and the eight WASI functions Boa
-//! imports, as stubs. There is no file system, environment or network to
-//! reach: `fd_write` only captures stdout/stderr text (a guest panic message),
-//! `environ_*` report nothing, `poll_oneoff` is not supported.
+//! that remembers when the cap was hit, the two calls that bracket each
+//! handler call (so each gets its own deadline and cost inside one request),
+//! and the eight WASI functions Boa imports, as stubs. There is no file
+//! system, environment or network to reach: `fd_write` only captures
+//! stdout/stderr text (a guest panic message), `environ_*` report nothing,
+//! `poll_oneoff` is not supported.
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use wasmtime::{Caller, Extern, Linker, ResourceLimiter};
+use handlebox_protocol::CallId;
+use wasmtime::{AsContextMut, Caller, Extern, Linker, ResourceLimiter};
+
+use crate::page::Cost;
+use crate::sandbox::TICK;
 
 const WASI: &str = "wasi_snapshot_preview1";
 const ERRNO_SUCCESS: i32 = 0;
@@ -24,6 +30,33 @@ pub(crate) struct HostState {
     /// What the guest wrote to stdout or stderr (a panic message).
     pub(crate) output: Vec<u8>,
     started: Instant,
+    /// The limits of each handler call in the current request.
+    pub(crate) call_budget: CallBudget,
+    /// The handler call running now, if any: it is the one a trap ends.
+    pub(crate) current: Option<Running>,
+    /// What each handler call of the current request cost, in order.
+    pub(crate) costs: Vec<(CallId, Cost)>,
+}
+
+/// What one handler call may spend, and what the rest of its request may.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CallBudget {
+    /// Wall-clock time of one call.
+    pub(crate) deadline: Duration,
+    /// Fuel of one call, when fuel is counted.
+    pub(crate) fuel: Option<u64>,
+    /// Epoch ticks left to the request between calls.
+    pub(crate) between_calls: u64,
+    /// Whether the store counts fuel.
+    pub(crate) fuel_enabled: bool,
+}
+
+/// A handler call in progress.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Running {
+    pub(crate) id: CallId,
+    pub(crate) started: Instant,
+    fuel: u64,
 }
 
 impl HostState {
@@ -35,6 +68,14 @@ impl HostState {
             },
             output: Vec::new(),
             started: Instant::now(),
+            call_budget: CallBudget {
+                deadline: Duration::from_secs(1),
+                fuel: None,
+                between_calls: 1_000,
+                fuel_enabled: false,
+            },
+            current: None,
+            costs: Vec::new(),
         }
     }
 
@@ -105,6 +146,69 @@ fn write_bytes(caller: &mut Caller<'_, HostState>, at: i32, bytes: &[u8]) -> i32
 fn read_u32(data: &[u8], at: usize) -> Option<u32> {
     let bytes = data.get(at..at + 4)?;
     Some(u32::from_le_bytes(bytes.try_into().ok()?))
+}
+
+/// Ticks of the engine's epoch that cover `deadline`.
+pub(crate) fn ticks(deadline: Duration) -> u64 {
+    (deadline.as_micros().div_ceil(TICK.as_micros()) as u64).max(1)
+}
+
+/// Module name of the host's own imports.
+const HOST: &str = "handlebox";
+
+/// Adds the host's own imports, which bracket each handler call.
+pub(crate) fn add_calls(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    linker.func_wrap(
+        HOST,
+        "call_start",
+        |mut caller: Caller<'_, HostState>, step: u32, item: i32| {
+            let budget = caller.data().call_budget;
+            let fuel = match (budget.fuel_enabled, budget.fuel) {
+                (true, Some(fuel)) => {
+                    let _ = caller.as_context_mut().set_fuel(fuel);
+                    fuel
+                }
+                (true, None) => caller.as_context_mut().get_fuel().unwrap_or(0),
+                (false, _) => 0,
+            };
+            caller
+                .as_context_mut()
+                .set_epoch_deadline(ticks(budget.deadline));
+            caller.data_mut().current = Some(Running {
+                id: CallId {
+                    step: step as usize,
+                    item: usize::try_from(item).ok(),
+                },
+                started: Instant::now(),
+                fuel,
+            });
+        },
+    )?;
+    linker.func_wrap(HOST, "call_end", |mut caller: Caller<'_, HostState>| {
+        let Some(running) = caller.data_mut().current.take() else {
+            return;
+        };
+        let budget = caller.data().call_budget;
+        let fuel = budget.fuel_enabled.then(|| {
+            running
+                .fuel
+                .saturating_sub(caller.as_context_mut().get_fuel().unwrap_or(0))
+        });
+        let memory_bytes = memory(&mut caller).map_or(0, |m| m.data_size(&caller) as u64);
+        let cost = Cost {
+            micros: running.started.elapsed().as_micros() as u64,
+            memory_bytes,
+            fuel,
+        };
+        caller.data_mut().costs.push((running.id, cost));
+        if budget.fuel_enabled {
+            let _ = caller.as_context_mut().set_fuel(u64::MAX);
+        }
+        caller
+            .as_context_mut()
+            .set_epoch_deadline(budget.between_calls);
+    })?;
+    Ok(())
 }
 
 /// Adds the WASI stubs to `linker`.

@@ -4,24 +4,36 @@
 
 use std::time::Duration;
 
-use handlebox_protocol::{ErrorInfo, ErrorKind, Request, Response, STACK_OVERFLOW};
+use std::time::Instant;
+
+use handlebox_protocol::{CallId, ErrorInfo, ErrorKind, Request, Response, STACK_OVERFLOW};
 use wasmtime::{Engine, InstancePre, Memory, Store, Trap, TypedFunc};
 
-use crate::SandboxError;
-use crate::host::{HostState, MemoryLimitHit};
-use crate::sandbox::TICK;
+use crate::host::{CallBudget, HostState, MemoryLimitHit, ticks};
+use crate::page::Cost;
+use crate::{SandboxError, image::Image};
 
-/// What a request is allowed to spend.
+/// What a request is allowed to spend: each handler call its deadline
+/// and fuel, the work around the calls its own deadline.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Budget {
-    pub(crate) deadline: Duration,
+    /// Wall-clock time of one handler call.
+    pub(crate) call: Duration,
+    /// Fuel of one handler call, when fuel is counted.
     pub(crate) fuel: Option<u64>,
+    /// Wall-clock time of the request outside handler calls.
+    pub(crate) request: Duration,
 }
 
-/// What a request spent.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Spent {
-    pub(crate) fuel: Option<u64>,
+/// A request that trapped: the instance is lost.
+#[derive(Debug, Clone)]
+pub(crate) struct Trapped {
+    /// Why, as the handler's error.
+    pub(crate) error: ErrorInfo,
+    /// The handler call that was running, if one was.
+    pub(crate) call: Option<CallId>,
+    /// What that call cost until the trap.
+    pub(crate) cost: Cost,
 }
 
 pub(crate) struct Instance {
@@ -94,34 +106,67 @@ impl Instance {
         self.memory.data_size(&self.store) as u64
     }
 
-    /// Sends one request; `Err` is a trap, after which the instance must be dropped.
+    /// Writes `image` over the instance's memory: the instance then holds
+    /// what the image's instance held (see [`Image`]).
+    pub(crate) fn apply(&mut self, image: &Image) -> Result<(), SandboxError> {
+        image.apply(&self.memory, &mut self.store)
+    }
+
+    /// The instance's linear memory, for taking an [`Image`].
+    pub(crate) fn memory_data(&self) -> &[u8] {
+        self.memory.data(&self.store)
+    }
+
+    /// Sends one request; `Err` is a trap, after which the instance must be
+    /// dropped. The costs of the handler calls it ran are in
+    /// [`Instance::take_costs`].
     pub(crate) fn request(
         &mut self,
         request: &Request,
         budget: Budget,
-    ) -> Result<(Response, Spent), ErrorInfo> {
-        let bytes = serde_json::to_vec(request).map_err(|e| ErrorInfo {
-            kind: ErrorKind::Input,
-            message: format!("cannot encode the request: {e}"),
-            line: None,
-            column: None,
+    ) -> Result<Response, Trapped> {
+        let bytes = serde_json::to_vec(request).map_err(|e| Trapped {
+            error: ErrorInfo {
+                kind: ErrorKind::Input,
+                message: format!("cannot encode the request: {e}"),
+                line: None,
+                column: None,
+            },
+            call: None,
+            cost: Cost::default(),
         })?;
-        let ticks = budget.deadline.as_micros().div_ceil(TICK.as_micros()) as u64;
-        self.store.set_epoch_deadline(ticks.max(1));
-        let fuel = budget.fuel.unwrap_or(u64::MAX);
-        if self.fuel_enabled {
-            let _ = self.store.set_fuel(fuel);
-        }
-        let result = self.exchange(&bytes);
-        let spent = Spent {
-            fuel: self
-                .fuel_enabled
-                .then(|| fuel.saturating_sub(self.store.get_fuel().unwrap_or(0))),
+        let between_calls = ticks(budget.request);
+        let state = self.store.data_mut();
+        state.call_budget = CallBudget {
+            deadline: budget.call,
+            fuel: budget.fuel,
+            between_calls,
+            fuel_enabled: self.fuel_enabled,
         };
-        match result {
-            Ok(response) => Ok((response, spent)),
-            Err(err) => Err(self.classify(err, budget)),
+        state.current = None;
+        state.costs.clear();
+        self.store.set_epoch_deadline(between_calls);
+        if self.fuel_enabled {
+            let _ = self.store.set_fuel(u64::MAX);
         }
+        let started = Instant::now();
+        self.exchange(&bytes).map_err(|err| {
+            let running = self.store.data().current;
+            Trapped {
+                error: self.classify(err, budget, running.is_some()),
+                call: running.map(|r| r.id),
+                cost: Cost {
+                    micros: running.map_or(started, |r| r.started).elapsed().as_micros() as u64,
+                    memory_bytes: self.memory_bytes(),
+                    fuel: None,
+                },
+            }
+        })
+    }
+
+    /// What each handler call of the last request cost, in order.
+    pub(crate) fn take_costs(&mut self) -> Vec<(CallId, Cost)> {
+        std::mem::take(&mut self.store.data_mut().costs)
     }
 
     fn exchange(&mut self, bytes: &[u8]) -> wasmtime::Result<Response> {
@@ -139,7 +184,7 @@ impl Instance {
         Ok(serde_json::from_slice(&text)?)
     }
 
-    fn classify(&self, err: wasmtime::Error, budget: Budget) -> ErrorInfo {
+    fn classify(&self, err: wasmtime::Error, budget: Budget, in_call: bool) -> ErrorInfo {
         let memory = |message: String| ErrorInfo {
             kind: ErrorKind::Memory,
             message,
@@ -153,11 +198,18 @@ impl Instance {
             ));
         }
         let (kind, message) = match err.downcast_ref::<Trap>() {
-            Some(Trap::Interrupt) => (
+            Some(Trap::Interrupt) if in_call => (
                 ErrorKind::Timeout,
                 format!(
                     "time limit exceeded: the call ran longer than {} ms",
-                    budget.deadline.as_millis()
+                    budget.call.as_millis()
+                ),
+            ),
+            Some(Trap::Interrupt) => (
+                ErrorKind::Timeout,
+                format!(
+                    "time limit exceeded: preparing the page's data took longer than {} ms",
+                    budget.request.as_millis()
                 ),
             ),
             Some(Trap::OutOfFuel) => (

@@ -29,6 +29,7 @@ mod cache;
 mod config;
 mod error;
 mod host;
+mod image;
 mod input;
 mod instance;
 mod page;
@@ -39,8 +40,9 @@ mod snapshot;
 pub use config::{Limits, SandboxConfig};
 pub use error::{CompileErrors, SandboxError};
 pub use handlebox_protocol::{
-    ErrorInfo, ErrorKind, LogLine, NULL_IN_JSON, PageData, SourceForm, finish_json, null_in_json,
+    ErrorInfo, ErrorKind, LogLine, NULL_IN_JSON, PageData, SetFailure, SourceForm, Step,
+    finish_json, null_in_json,
 };
-pub use page::{CallOutcome, Cost, Page};
+pub use page::{CallOutcome, Cost, EventOutcome, Page, PlanCall, STRIKES};
 pub use project::{HandlerRole, HandlerSpec, Project, Scope, detect_form};
 pub use sandbox::Sandbox;

@@ -1,18 +1,28 @@
-//! One page: an instance of its own, the page's data, and calls to handlers.
+//! One page: an instance of its own, the page's data, and calls to handlers,
+//! one at a time ([`Page::call`]) or an event's whole plan in one request
+//! ([`Page::run_event`]).
 //!
 //! A call that traps (deadline, memory cap, engine crash) ends that
-//! instance; the page opens a fresh one with its current data on the next
-//! call, so one bad handler costs its own result and the page's JavaScript
-//! state, never the other handlers' results.
+//! instance; the page opens a fresh one with its current data for what is
+//! left, so one bad handler costs its own result and the page's JavaScript
+//! state, never the other handlers' results. A handler whose calls trapped
+//! [`STRIKES`] times is not run again on the page, so one hostile handler
+//! costs a page at most that many deadlines.
 
-use std::time::Instant;
-
-use handlebox_protocol::{ErrorInfo, ErrorKind, LogLine, PageData, Request, Response};
+use handlebox_protocol::{
+    CallId, CallRecord, ErrorInfo, ErrorKind, LogLine, PageData, Request, Response, SetFailure,
+    Step,
+};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
-use crate::instance::{Budget, Instance, Spent};
+use crate::instance::{Budget, Instance, Trapped};
 use crate::project::setup_deadline;
 use crate::{Project, SandboxError, input};
+
+/// Calls that ended their instance after which a handler is not run again
+/// on the same page.
+pub const STRIKES: u32 = 2;
 
 /// What one call cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -51,6 +61,32 @@ pub struct CallOutcome {
     pub trapped: bool,
 }
 
+/// One call of an event's plan.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PlanCall {
+    /// Index of the step in the plan.
+    pub step: usize,
+    /// Where the product is in the event, for product steps
+    /// (`transaction.lineItems[0].product`).
+    pub product: Option<String>,
+    /// Where writing a variable's value threw, as it throws in the reference.
+    pub set_failure: Option<SetFailure>,
+    /// Whether the handler ran: `false` for a handler stopped for the page
+    /// (see [`STRIKES`]), or a plan that could not start.
+    pub ran: bool,
+    /// The call's outcome; `arg` is always `None` (the event is shared).
+    pub outcome: CallOutcome,
+}
+
+/// What an event's plan did.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EventOutcome {
+    /// The event after every step.
+    pub event: Value,
+    /// Every call, in the order they ran.
+    pub calls: Vec<PlanCall>,
+}
+
 impl CallOutcome {
     fn failed(error: ErrorInfo, cost: Cost) -> Self {
         Self {
@@ -67,8 +103,12 @@ pub struct Page {
     project: Project,
     data: PageData,
     instance: Option<Instance>,
+    /// Whether the instance has not seen the page's current `digitalData`.
+    digital_data_changed: bool,
     /// Instances this page has used; more than one after a trap.
     opened: u32,
+    /// Calls per handler that ended their instance.
+    strikes: Vec<u32>,
 }
 
 impl Page {
@@ -82,11 +122,14 @@ impl Page {
             &data.data_layer,
         ];
         input::check(&parts, "the page", limits).map_err(SandboxError::Input)?;
+        let strikes = vec![0; project.len()];
         let mut page = Self {
             project,
             data,
             instance: None,
+            digital_data_changed: false,
             opened: 0,
+            strikes,
         };
         page.instance()?;
         Ok(page)
@@ -102,31 +145,32 @@ impl Page {
         self.opened
     }
 
+    /// A fresh instance from the project's image, holding the page's data.
     fn instance(&mut self) -> Result<&mut Instance, SandboxError> {
         if self.instance.is_none() {
             let sandbox = &self.project.sandbox;
             let limits = &sandbox.config().limits;
             let mut instance = sandbox.instantiate()?;
-            let request = Request::Open {
-                handlers: self.project.handlers.to_vec(),
-                page: Box::new(self.data.clone()),
-                limits: self.project.guest_limits(),
-            };
+            instance.apply(&self.project.image)?;
+            let page = serde_json::value::to_raw_value(&self.data)
+                .map_err(|e| SandboxError::Protocol(format!("cannot encode the page: {e}")))?;
             let budget = Budget {
-                deadline: setup_deadline(limits.deadline),
-                fuel: None,
+                call: limits.deadline,
+                fuel: limits.fuel,
+                request: setup_deadline(limits.deadline),
             };
-            match instance.request(&request, budget) {
-                Ok((Response::Ready, _)) => {}
-                Ok((Response::Refused { error }, _)) => return Err(SandboxError::Open(error)),
-                Ok((other, _)) => {
+            match instance.request(&Request::Open { page }, budget) {
+                Ok(Response::Ready) => {}
+                Ok(Response::Refused { error }) => return Err(SandboxError::Open(error)),
+                Ok(other) => {
                     return Err(SandboxError::Protocol(format!(
                         "unexpected answer to opening a page: {other:?}"
                     )));
                 }
-                Err(trap) => return Err(SandboxError::Open(trap)),
+                Err(trap) => return Err(SandboxError::Open(trap.error)),
             }
             self.opened += 1;
+            self.digital_data_changed = false;
             self.instance = Some(instance);
         }
         self.instance
@@ -134,28 +178,56 @@ impl Page {
             .ok_or_else(|| SandboxError::Protocol("no instance".to_owned()))
     }
 
-    /// Replaces the page's `digitalData`, for the handlers that run next.
+    /// Replaces the page's `digitalData`, for the handlers that run next;
+    /// the instance receives it with the next call.
     pub fn set_digital_data(&mut self, digital_data: Value) -> Result<(), SandboxError> {
         let limits = &self.project.sandbox.config().limits;
-        let value =
-            input::encode(&digital_data, "digitalData", limits).map_err(SandboxError::Input)?;
-        let budget = Budget {
-            deadline: setup_deadline(limits.deadline),
-            fuel: None,
-        };
+        input::check(&[&digital_data], "digitalData", limits).map_err(SandboxError::Input)?;
         self.data.digital_data = digital_data;
-        let instance = self.instance()?;
-        match instance.request(&Request::SetDigitalData { value }, budget) {
-            Ok((Response::Ready, _)) => Ok(()),
-            Ok((Response::Refused { error }, _)) => Err(SandboxError::Input(error)),
-            Ok((other, _)) => Err(SandboxError::Protocol(format!(
-                "unexpected answer to new digitalData: {other:?}"
-            ))),
-            Err(_) => {
-                // The new data is kept; the next call opens a fresh instance with it.
-                self.instance = None;
-                Ok(())
-            }
+        self.digital_data_changed = true;
+        Ok(())
+    }
+
+    /// The new `digitalData` for the next request, if the instance has not
+    /// seen it.
+    fn digital_data_update(&mut self) -> Result<Option<Box<RawValue>>, SandboxError> {
+        if !self.digital_data_changed || self.instance.is_none() {
+            return Ok(None);
+        }
+        serde_json::value::to_raw_value(&self.data.digital_data)
+            .map(Some)
+            .map_err(|e| SandboxError::Protocol(format!("cannot encode digitalData: {e}")))
+    }
+
+    fn budget(&self) -> Budget {
+        let limits = &self.project.sandbox.config().limits;
+        Budget {
+            call: limits.deadline,
+            fuel: limits.fuel,
+            request: setup_deadline(limits.deadline),
+        }
+    }
+
+    fn struck(&self, index: usize) -> bool {
+        self.strikes.get(index).is_some_and(|s| *s >= STRIKES)
+    }
+
+    fn not_run() -> ErrorInfo {
+        ErrorInfo {
+            kind: ErrorKind::Timeout,
+            message: format!(
+                "not run: this handler exceeded its limits {STRIKES} times on this page"
+            ),
+            line: None,
+            column: None,
+        }
+    }
+
+    /// Counts a trap against handler `index`, and drops the instance.
+    fn trapped(&mut self, index: Option<usize>) {
+        self.instance = None;
+        if let Some(strikes) = index.and_then(|i| self.strikes.get_mut(i)) {
+            *strikes += 1;
         }
     }
 
@@ -168,40 +240,174 @@ impl Page {
         if index >= count {
             return Err(SandboxError::NoSuchHandler { index, count });
         }
-        let limits = self.project.sandbox.config().limits.clone();
-        let started = Instant::now();
-        let cost = |spent: Spent, memory_bytes: u64| Cost {
-            micros: started.elapsed().as_micros() as u64,
-            memory_bytes,
-            fuel: spent.fuel,
-        };
-        let arg = match input::encode(arg, "the argument", &limits) {
+        if self.struck(index) {
+            return Ok(CallOutcome::failed(Self::not_run(), Cost::default()));
+        }
+        let limits = &self.project.sandbox.config().limits;
+        let arg = match input::encode(arg, "the argument", limits) {
             Ok(arg) => arg,
-            Err(error) => return Ok(CallOutcome::failed(error, cost(Spent::default(), 0))),
+            Err(error) => return Ok(CallOutcome::failed(error, Cost::default())),
         };
-        let instance = self.instance()?;
-        let budget = Budget {
-            deadline: limits.deadline,
-            fuel: limits.fuel,
-        };
+        let budget = self.budget();
+        self.instance()?;
         let request = Request::Call {
+            digital_data: self.digital_data_update()?,
             handler: index,
             arg,
         };
+        let instance = self.instance()?;
         match instance.request(&request, budget) {
-            Ok((response, spent)) => {
-                let memory = instance.memory_bytes();
-                Ok(outcome(response, cost(spent, memory)))
+            Ok(response) => {
+                let cost = instance
+                    .take_costs()
+                    .first()
+                    .map(|(_, cost)| *cost)
+                    .unwrap_or_default();
+                self.digital_data_changed = false;
+                Ok(outcome(response, cost))
             }
             Err(trap) => {
-                let memory = instance.memory_bytes();
-                self.instance = None;
+                self.trapped(trap.call.map(|_| index));
                 Ok(CallOutcome {
                     trapped: true,
-                    ..CallOutcome::failed(trap, cost(Spent::default(), memory))
+                    ..CallOutcome::failed(trap.error, trap.cost)
                 })
             }
         }
+    }
+
+    /// Runs an event's plan: every step in order on one event object, in
+    /// one request. A call that traps is answered with its error and the
+    /// plan runs again on a fresh instance without it (the earlier calls run
+    /// again there, and only that run is reported), so every call of the
+    /// plan is in the outcome.
+    pub fn run_event(&mut self, steps: &[Step], event: &Value) -> Result<EventOutcome, SandboxError> {
+        let count = self.project.len();
+        if let Some(step) = steps.iter().find(|s| s.handler() >= count) {
+            return Err(SandboxError::NoSuchHandler {
+                index: step.handler(),
+                count,
+            });
+        }
+        let limits = &self.project.sandbox.config().limits;
+        let text = match input::encode(event, "the event", limits) {
+            Ok(text) => text,
+            Err(error) => return Ok(every_step_failed(steps, event, &error)),
+        };
+        let budget = self.budget();
+        let mut trapped: Vec<(CallId, Trapped)> = Vec::new();
+        loop {
+            self.instance()?;
+            let request = Request::Event {
+                digital_data: self.digital_data_update()?,
+                event: text.clone(),
+                steps: steps.to_vec(),
+                skip: trapped.iter().map(|(id, _)| *id).collect(),
+                struck: (0..count).filter(|i| self.struck(*i)).collect(),
+            };
+            let instance = self.instance()?;
+            match instance.request(&request, budget) {
+                Ok(Response::Ran { event, calls }) => {
+                    let costs = instance.take_costs();
+                    self.digital_data_changed = false;
+                    return Ok(self.event_outcome(&event, calls, &costs, &trapped));
+                }
+                Ok(Response::Refused { error }) => {
+                    self.digital_data_changed = false;
+                    return Ok(every_step_failed(steps, event, &error));
+                }
+                Ok(other) => {
+                    return Err(SandboxError::Protocol(format!(
+                        "unexpected answer to an event: {other:?}"
+                    )));
+                }
+                Err(trap) => {
+                    let Some(id) = trap.call.filter(|id| !trapped.iter().any(|(t, _)| t == id))
+                    else {
+                        self.trapped(None);
+                        return Ok(every_step_failed(steps, event, &trap.error));
+                    };
+                    self.trapped(steps.get(id.step).map(Step::handler));
+                    trapped.push((id, trap));
+                }
+            }
+        }
+    }
+
+    fn event_outcome(
+        &self,
+        event: &str,
+        records: Vec<CallRecord>,
+        costs: &[(CallId, Cost)],
+        trapped: &[(CallId, Trapped)],
+    ) -> EventOutcome {
+        let event = serde_json::from_str(event).unwrap_or(Value::Null);
+        let calls = records
+            .into_iter()
+            .map(|record| {
+                let id = record.id;
+                let outcome = if record.ran {
+                    let cost = costs
+                        .iter()
+                        .find(|(c, _)| *c == id)
+                        .map(|(_, cost)| *cost)
+                        .unwrap_or_default();
+                    let value = record.value.map(|text| serde_json::from_str(&text));
+                    match value.transpose() {
+                        Ok(value) => CallOutcome {
+                            value,
+                            arg: None,
+                            logs: record.logs,
+                            dropped_logs: record.dropped_logs,
+                            error: record.error,
+                            cost,
+                            trapped: false,
+                        },
+                        Err(e) => CallOutcome::failed(not_json(&e), cost),
+                    }
+                } else {
+                    match trapped.iter().find(|(t, _)| *t == id) {
+                        Some((_, trap)) => CallOutcome {
+                            trapped: true,
+                            ..CallOutcome::failed(trap.error.clone(), trap.cost)
+                        },
+                        None => CallOutcome::failed(Self::not_run(), Cost::default()),
+                    }
+                };
+                PlanCall {
+                    step: id.step,
+                    product: record.product,
+                    set_failure: record.set_failure,
+                    ran: record.ran || outcome.trapped,
+                    outcome,
+                }
+            })
+            .collect();
+        EventOutcome { event, calls }
+    }
+}
+
+/// The outcome of a plan that could not run: the event unchanged, and every
+/// step failing with `error`.
+fn every_step_failed(steps: &[Step], event: &Value, error: &ErrorInfo) -> EventOutcome {
+    EventOutcome {
+        event: event.clone(),
+        calls: (0..steps.len())
+            .map(|step| PlanCall {
+                step,
+                outcome: CallOutcome::failed(error.clone(), Cost::default()),
+                ..PlanCall::default()
+            })
+            .collect(),
+    }
+}
+
+fn not_json(e: &serde_json::Error) -> ErrorInfo {
+    ErrorInfo {
+        kind: ErrorKind::Output,
+        message: format!("the result is not valid JSON: {e}"),
+        line: None,
+        column: None,
     }
 }
 
@@ -217,12 +423,7 @@ fn outcome(response: Response, cost: Cost) -> CallOutcome {
             let parse = |text: Option<String>| -> Result<Option<Value>, ErrorInfo> {
                 text.map(|text| serde_json::from_str(&text))
                     .transpose()
-                    .map_err(|e| ErrorInfo {
-                        kind: ErrorKind::Output,
-                        message: format!("the result is not valid JSON: {e}"),
-                        line: None,
-                        column: None,
-                    })
+                    .map_err(|e| not_json(&e))
             };
             let (value, arg, error) = match (parse(value), parse(arg)) {
                 (Ok(value), Ok(arg)) => (value, arg, error),

@@ -8,7 +8,8 @@ use handlebox_protocol::{
 };
 use serde_json::{Map, Value};
 
-use crate::instance::Budget;
+use crate::image::Image;
+use crate::instance::{Budget, Instance};
 use crate::page::Page;
 use crate::{CompileErrors, Sandbox, SandboxError};
 
@@ -212,6 +213,9 @@ pub struct Project {
     pub(crate) sandbox: Sandbox,
     pub(crate) handlers: Arc<[HandlerSource]>,
     pub(crate) labels: Arc<[String]>,
+    /// The handlers compiled into an instance's memory; every page starts
+    /// from it.
+    pub(crate) image: Arc<Image>,
 }
 
 impl Project {
@@ -239,13 +243,24 @@ impl Project {
         sandbox: &Sandbox,
         specs: Vec<HandlerSpec>,
     ) -> Result<(Self, Vec<Option<ErrorInfo>>), SandboxError> {
-        let results = Self::check(sandbox, &specs)?;
+        let handlers: Arc<[HandlerSource]> = specs.iter().map(HandlerSpec::to_source).collect();
+        let mut instance = sandbox.instantiate()?;
+        let before = instance.memory_data().to_vec();
+        let results = compile(&mut instance, sandbox, &handlers)?;
+        let image = Image::diff(&before, instance.memory_data());
         let project = Self {
             sandbox: sandbox.clone(),
-            handlers: specs.iter().map(HandlerSpec::to_source).collect(),
+            handlers,
             labels: specs.into_iter().map(|s| s.label).collect(),
+            image: Arc::new(image),
         };
         Ok((project, results))
+    }
+
+    /// Bytes of memory each page of this project starts with, on top of
+    /// the guest's snapshot: its compiled handlers.
+    pub fn image_bytes(&self) -> usize {
+        self.image.bytes()
     }
 
     /// Parses every handler without running anything; one entry per handler,
@@ -259,16 +274,12 @@ impl Project {
         let request = Request::Check {
             handlers: specs.iter().map(HandlerSpec::to_source).collect(),
         };
-        let budget = Budget {
-            deadline: setup_deadline(limits.deadline),
-            fuel: None,
-        };
-        match instance.request(&request, budget) {
-            Ok((Response::Checked { errors }, _)) if errors.len() == specs.len() => Ok(errors),
-            Ok((other, _)) => Err(SandboxError::Protocol(format!(
+        match instance.request(&request, setup_budget(limits)) {
+            Ok(Response::Checked { errors }) if errors.len() == specs.len() => Ok(errors),
+            Ok(other) => Err(SandboxError::Protocol(format!(
                 "unexpected answer to a check: {other:?}"
             ))),
-            Err(trap) => Err(SandboxError::Open(trap)),
+            Err(trap) => Err(SandboxError::Open(trap.error)),
         }
     }
 
@@ -313,22 +324,52 @@ impl Project {
     pub fn sandbox(&self) -> &Sandbox {
         &self.sandbox
     }
-
-    pub(crate) fn guest_limits(&self) -> GuestLimits {
-        let limits = &self.sandbox.config().limits;
-        GuestLimits {
-            max_output_bytes: limits.max_output_bytes,
-            max_log_lines: limits.max_log_lines,
-            max_log_line_bytes: 4096,
-            max_call_depth: limits.max_call_depth,
-        }
-    }
 }
 
 /// Time allowed for setting up a page or checking handlers, which costs
 /// more than one call.
 pub(crate) fn setup_deadline(call: std::time::Duration) -> std::time::Duration {
     (call * 10).max(std::time::Duration::from_secs(1))
+}
+
+/// The budget of a request that runs no handler.
+pub(crate) fn setup_budget(limits: &crate::Limits) -> Budget {
+    Budget {
+        call: limits.deadline,
+        fuel: limits.fuel,
+        request: setup_deadline(limits.deadline),
+    }
+}
+
+/// Compiles `handlers` into `instance`; one result per handler.
+pub(crate) fn compile(
+    instance: &mut Instance,
+    sandbox: &Sandbox,
+    handlers: &[HandlerSource],
+) -> Result<Vec<Option<ErrorInfo>>, SandboxError> {
+    let limits = &sandbox.config().limits;
+    let request = Request::Compile {
+        handlers: handlers.to_vec(),
+        limits: guest_limits(limits),
+    };
+    match instance.request(&request, setup_budget(limits)) {
+        Ok(Response::Checked { errors }) if errors.len() == handlers.len() => Ok(errors),
+        Ok(Response::Refused { error }) => Err(SandboxError::Open(error)),
+        Ok(other) => Err(SandboxError::Protocol(format!(
+            "unexpected answer to compiling the handlers: {other:?}"
+        ))),
+        Err(trap) => Err(SandboxError::Open(trap.error)),
+    }
+}
+
+/// The limits the guest holds every call to.
+fn guest_limits(limits: &crate::Limits) -> GuestLimits {
+    GuestLimits {
+        max_output_bytes: limits.max_output_bytes,
+        max_log_lines: limits.max_log_lines,
+        max_log_line_bytes: 4096,
+        max_call_depth: limits.max_call_depth,
+    }
 }
 
 #[cfg(test)]

@@ -52,6 +52,7 @@ impl Sandbox {
         let cache_dir = config.resolved_cache_dir();
         let mut linker = Linker::new(&engine);
         host::add_wasi(&mut linker).map_err(|e| SandboxError::Engine(e.to_string()))?;
+        host::add_calls(&mut linker).map_err(|e| SandboxError::Engine(e.to_string()))?;
         let loaded = cache::load(
             &engine,
             cache_dir.as_deref(),

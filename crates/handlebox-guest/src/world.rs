@@ -1,0 +1,525 @@
+//! The JavaScript world of an instance: a Boa context, the runtime of
+//! helpers (`runtime.js`), the project's compiled handlers and the limits
+//! every call is held to. It is built before the host's snapshot (context
+//! and runtime) and before the project's image (handlers), so a page starts
+//! with all of it ready.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use boa_engine::object::FunctionObjectBuilder;
+use boa_engine::object::builtins::JsPromise;
+use boa_engine::{Context, JsError, JsResult, JsValue, NativeFunction, Script, Source, js_string};
+use handlebox_protocol::{
+    CallId, ErrorInfo, ErrorKind, GuestLimits, HandlerSource, LogLine, NULL_IN_JSON, Response,
+    Role,
+};
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use crate::{data, errors, handlers, host};
+
+const RUNTIME_JS: &str = include_str!("runtime.js");
+
+/// Console lines of the current call.
+#[derive(Default)]
+struct LogBuffer {
+    lines: Vec<LogLine>,
+    dropped: usize,
+    max_lines: usize,
+    max_line_bytes: usize,
+}
+
+thread_local! {
+    static LOGS: RefCell<LogBuffer> = RefCell::new(LogBuffer::default());
+}
+
+fn host_log(_this: &JsValue, args: &[JsValue], _context: &mut Context) -> JsResult<JsValue> {
+    let text = |i: usize| {
+        args.get(i)
+            .and_then(JsValue::as_string)
+            .map(|s| s.to_std_string_escaped())
+            .unwrap_or_default()
+    };
+    let (level, mut message) = (text(0), text(1));
+    LOGS.with(|logs| {
+        let mut logs = logs.borrow_mut();
+        if logs.lines.len() >= logs.max_lines {
+            logs.dropped += 1;
+            return;
+        }
+        if message.len() > logs.max_line_bytes {
+            let mut cut = logs.max_line_bytes;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+            message.push('…');
+        }
+        logs.lines.push(LogLine { level, message });
+    });
+    Ok(JsValue::undefined())
+}
+
+/// The functions of `runtime.js` the guest calls from Rust.
+struct Runtime {
+    object: JsValue,
+    helpers: JsValue,
+}
+
+impl Runtime {
+    fn load(context: &mut Context) -> JsResult<Self> {
+        let source = Source::from_bytes(RUNTIME_JS).with_path(std::path::Path::new("runtime"));
+        let factory = Script::parse(source, None, context)?.evaluate(context)?;
+        let native = |f, name, context: &mut Context| -> JsValue {
+            FunctionObjectBuilder::new(context.realm(), NativeFunction::from_fn_ptr(f))
+                .name(js_string!(name))
+                .build()
+                .into()
+        };
+        let log = native(host_log, "log", context);
+        let page = native(data::host_page, "hostPage", context);
+        let object = call_value(&factory, &JsValue::undefined(), &[log, page], context)?;
+        let helpers = get(&object, "helpers", context)?;
+        Ok(Self { object, helpers })
+    }
+
+    fn call(&self, name: &str, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+        let function = get(&self.object, name, context)?;
+        call_value(&function, &self.object, args, context)
+    }
+}
+
+pub(crate) fn get(object: &JsValue, name: &str, context: &mut Context) -> JsResult<JsValue> {
+    match object.as_object() {
+        Some(object) => object.get(js_string!(name), context),
+        None => Ok(JsValue::undefined()),
+    }
+}
+
+fn call_value(
+    function: &JsValue,
+    this: &JsValue,
+    args: &[JsValue],
+    context: &mut Context,
+) -> JsResult<JsValue> {
+    match function.as_callable() {
+        Some(function) => function.call(this, args, context),
+        None => Err(boa_engine::JsNativeError::typ()
+            .with_message("not a function")
+            .into()),
+    }
+}
+
+/// A compiled handler, or why it did not compile.
+enum Handler {
+    Ready {
+        source: Rc<HandlerSource>,
+        function: JsValue,
+        this: JsValue,
+    },
+    Broken(ErrorInfo),
+}
+
+/// What one handler call produced: its returned value or its error, and
+/// what it wrote to the console.
+pub(crate) struct Invoked {
+    /// The returned value, or why the call failed.
+    pub(crate) result: Result<JsValue, ErrorInfo>,
+    /// Console lines kept.
+    pub(crate) logs: Vec<LogLine>,
+    /// Console lines beyond the limit.
+    pub(crate) dropped_logs: usize,
+}
+
+/// The instance's JavaScript world.
+pub(crate) struct World {
+    context: Context,
+    runtime: Runtime,
+    handlers: Vec<Handler>,
+    limits: GuestLimits,
+}
+
+thread_local! {
+    /// The world of this instance, built once (see [`World::prepare`]).
+    static WORLD: RefCell<Option<World>> = const { RefCell::new(None) };
+}
+
+impl World {
+    fn build() -> Result<Self, ErrorInfo> {
+        let mut context = Context::default();
+        let runtime = Runtime::load(&mut context).map_err(|e| internal(&e))?;
+        Ok(Self {
+            context,
+            runtime,
+            handlers: Vec::new(),
+            limits: GuestLimits {
+                max_output_bytes: 256 << 10,
+                max_log_lines: 100,
+                max_log_line_bytes: 4096,
+                max_call_depth: 400,
+            },
+        })
+    }
+
+    /// Builds the world ahead of time, so that a snapshot of the instance
+    /// holds it and every page starts from it.
+    pub(crate) fn prepare() {
+        if let Ok(world) = Self::build() {
+            WORLD.with(|slot| *slot.borrow_mut() = Some(world));
+        }
+    }
+
+    /// Runs `f` on the world, building it first if no snapshot did.
+    pub(crate) fn with<R>(f: impl FnOnce(&mut World) -> R) -> Result<R, ErrorInfo> {
+        WORLD.with(|slot| {
+            let mut slot = slot.borrow_mut();
+            if slot.is_none() {
+                *slot = Some(Self::build()?);
+            }
+            match slot.as_mut() {
+                Some(world) => Ok(f(world)),
+                None => Err(errors::input("the JavaScript world is missing".to_owned())),
+            }
+        })
+    }
+
+    /// Compiles the project's handlers (replacing any compiled before); one
+    /// entry per handler, `None` when it compiled. No handler code runs:
+    /// compiling evaluates only the function expressions.
+    pub(crate) fn compile(
+        &mut self,
+        sources: Vec<HandlerSource>,
+        limits: GuestLimits,
+    ) -> Vec<Option<ErrorInfo>> {
+        self.limits = limits;
+        self.context
+            .runtime_limits_mut()
+            .set_recursion_limit(limits.max_call_depth);
+        self.handlers = sources
+            .into_iter()
+            .enumerate()
+            .map(|(index, source)| match self.compile_one(index, source) {
+                Ok(handler) => handler,
+                Err(error) => Handler::Broken(error),
+            })
+            .collect();
+        self.handlers
+            .iter()
+            .map(|handler| match handler {
+                Handler::Ready { .. } => None,
+                Handler::Broken(error) => Some(error.clone()),
+            })
+            .collect()
+    }
+
+    fn compile_one(&mut self, index: usize, source: HandlerSource) -> Result<Handler, ErrorInfo> {
+        let function = handlers::compile(&source, &handler_path(index), &mut self.context)?;
+        let this = match &source.role {
+            Role::Variable => self.runtime.helpers.clone(),
+            Role::Override {
+                integration,
+                options,
+            } => {
+                let options = json(&Value::Object(options.clone()), &mut self.context)?;
+                let name: JsValue = js_string!(integration.as_str()).into();
+                self.runtime_call("integration", &[name, options])?
+            }
+        };
+        Ok(Handler::Ready {
+            source: Rc::new(source),
+            function,
+            this,
+        })
+    }
+
+    /// Starts serving the page in `page`.
+    pub(crate) fn open(&mut self, page: handlebox_protocol::PageText) -> Result<(), ErrorInfo> {
+        data::open(page);
+        let url: JsValue = js_string!(data::url().as_str()).into();
+        let is_object = JsValue::from(data::digital_data_is_object());
+        self.runtime_call("setPage", &[url, is_object])?;
+        Ok(())
+    }
+
+    /// Replaces the page's `digitalData`.
+    pub(crate) fn set_digital_data(&mut self, value: Box<RawValue>) -> Result<(), ErrorInfo> {
+        data::set_digital_data(value);
+        let is_object = JsValue::from(data::digital_data_is_object());
+        self.runtime_call("setDigitalDataIsObject", &[is_object])?;
+        Ok(())
+    }
+
+    /// Whether handler `index` is an override function.
+    pub(crate) fn is_override(&self, index: usize) -> bool {
+        matches!(
+            self.handlers.get(index),
+            Some(Handler::Ready { source, .. }) if matches!(source.role, Role::Override { .. })
+        )
+    }
+
+    /// Calls handler `index` with `arg`; the host times the call and holds
+    /// it to its deadline between [`host::call_start`] and [`host::call_end`].
+    pub(crate) fn invoke(&mut self, index: usize, arg: &JsValue, id: CallId) -> Invoked {
+        let (function, this, source) = match self.handlers.get(index) {
+            Some(Handler::Ready {
+                source,
+                function,
+                this,
+            }) => (function.clone(), this.clone(), source.clone()),
+            Some(Handler::Broken(error)) => return Invoked::failed(error.clone()),
+            None => return Invoked::failed(errors::input(format!("no handler number {index}"))),
+        };
+        LOGS.with(|logs| {
+            *logs.borrow_mut() = LogBuffer {
+                max_lines: self.limits.max_log_lines,
+                max_line_bytes: self.limits.max_log_line_bytes,
+                ..LogBuffer::default()
+            };
+        });
+        host::call_start(id);
+        let result = call_value(
+            &function,
+            &this,
+            std::slice::from_ref(arg),
+            &mut self.context,
+        );
+        host::call_end();
+        let (logs, dropped_logs) = LOGS.with(|logs| {
+            let mut logs = logs.borrow_mut();
+            (std::mem::take(&mut logs.lines), logs.dropped)
+        });
+        let result = match result {
+            Err(err) => Err(self.runtime_error(err, &handler_path(index), &source.source)),
+            // A brand check: a handler cannot disguise a Promise by
+            // redefining `Promise[Symbol.hasInstance]`.
+            Ok(value)
+                if matches!(source.role, Role::Variable)
+                    && value
+                        .as_object()
+                        .is_some_and(|object| JsPromise::from_object(object.clone()).is_ok()) =>
+            {
+                Err(ErrorInfo {
+                    kind: ErrorKind::Unsupported,
+                    message: "async handlers are not supported for event variables".to_owned(),
+                    line: None,
+                    column: None,
+                })
+            }
+            Ok(value) => Ok(value),
+        };
+        Invoked {
+            result,
+            logs,
+            dropped_logs,
+        }
+    }
+
+    /// Runs handler `index` alone on the event or product in `arg`.
+    pub(crate) fn call(&mut self, index: usize, arg: &str) -> Response {
+        let arg = match self.parse_arg(arg) {
+            Ok(arg) => arg,
+            Err(error) => return called(None, None, Invoked::failed(error)),
+        };
+        let invoked = self.invoke(index, &arg, CallId { step: 0, item: None });
+        if self.is_override(index) {
+            // As in a browser, what an override changed before it threw stays changed.
+            let changed = self.stringify(arg, "the changed argument");
+            return match (changed, &invoked.result) {
+                (Ok(changed), _) => called(None, changed, invoked),
+                (Err(_), Err(_)) => called(None, None, invoked),
+                (Err(error), Ok(_)) => called(None, None, Invoked::failed_with(error, invoked)),
+            };
+        }
+        match &invoked.result {
+            Ok(value) => match self.stringify(value.clone(), "the returned value") {
+                Ok(text) => called(text, None, invoked),
+                Err(error) => called(None, None, Invoked::failed_with(error, invoked)),
+            },
+            Err(_) => called(None, None, invoked),
+        }
+    }
+
+    /// JSON text from the host as a JavaScript value, marked values revived.
+    pub(crate) fn parse_arg(&mut self, text: &str) -> Result<JsValue, ErrorInfo> {
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| errors::input(format!("argument is not JSON: {e}")))?;
+        let value = json(&value, &mut self.context)?;
+        if text.contains(NULL_IN_JSON) {
+            return self.runtime_call("revive", &[value]);
+        }
+        Ok(value)
+    }
+
+    /// Calls the runtime's function `name`.
+    pub(crate) fn runtime_call(&mut self, name: &str, args: &[JsValue]) -> Result<JsValue, ErrorInfo> {
+        self.runtime
+            .call(name, args, &mut self.context)
+            .map_err(|e| internal(&e))
+    }
+
+    /// The value of `object[name]`.
+    pub(crate) fn get(&mut self, object: &JsValue, name: &str) -> Result<JsValue, ErrorInfo> {
+        get(object, name, &mut self.context).map_err(|e| internal(&e))
+    }
+
+    fn runtime_error(&mut self, err: JsError, path: &str, source: &str) -> ErrorInfo {
+        let unsupported = err.as_opaque().is_some_and(|value| {
+            self.runtime
+                .call(
+                    "isUnsupported",
+                    std::slice::from_ref(value),
+                    &mut self.context,
+                )
+                .is_ok_and(|v| v.to_boolean())
+        });
+        errors::runtime(err, path, source, unsupported, &mut self.context)
+    }
+
+    /// `JSON.stringify(value)`, or `None` for `undefined`, within the
+    /// output limit.
+    pub(crate) fn stringify(
+        &mut self,
+        value: JsValue,
+        what: &str,
+    ) -> Result<Option<String>, ErrorInfo> {
+        self.stringify_within(value, what, self.limits.max_output_bytes)
+    }
+
+    /// The output limit for one value, in bytes.
+    pub(crate) fn max_output_bytes(&self) -> usize {
+        self.limits.max_output_bytes
+    }
+
+    /// `JSON.stringify(value)`, or `None` for `undefined`, within `limit` bytes.
+    pub(crate) fn stringify_within(
+        &mut self,
+        value: JsValue,
+        what: &str,
+        limit: usize,
+    ) -> Result<Option<String>, ErrorInfo> {
+        let text = self
+            .runtime
+            .call("toJson", &[value], &mut self.context)
+            .map_err(|err| {
+                let message = match err.as_opaque() {
+                    Some(v) => errors::describe(v.clone(), &mut self.context),
+                    None => err.to_string(),
+                };
+                ErrorInfo {
+                    kind: ErrorKind::Output,
+                    message: format!("{what} cannot be converted to JSON: {message}"),
+                    line: None,
+                    column: None,
+                }
+            })?;
+        let Some(text) = text.as_string() else {
+            return Ok(None);
+        };
+        let text = well_formed(text.to_std_string_escaped());
+        if text.len() > limit {
+            return Err(ErrorInfo {
+                kind: ErrorKind::Output,
+                message: format!(
+                    "{what} is {} bytes of JSON, more than the limit of {limit} bytes",
+                    text.len(),
+                ),
+                line: None,
+                column: None,
+            });
+        }
+        Ok(Some(text))
+    }
+}
+
+impl Invoked {
+    fn failed(error: ErrorInfo) -> Self {
+        Self {
+            result: Err(error),
+            logs: Vec::new(),
+            dropped_logs: 0,
+        }
+    }
+
+    /// The same call's console, with `error` as its outcome.
+    pub(crate) fn failed_with(error: ErrorInfo, invoked: Invoked) -> Self {
+        Self {
+            result: Err(error),
+            ..invoked
+        }
+    }
+}
+
+fn called(value: Option<String>, arg: Option<String>, invoked: Invoked) -> Response {
+    Response::Called {
+        value,
+        arg,
+        logs: invoked.logs,
+        dropped_logs: invoked.dropped_logs,
+        error: invoked.result.err(),
+    }
+}
+
+/// `JSON.stringify` writes a lone surrogate as an escape (`"\ud800"`), which
+/// no UTF-8 string can hold: each such escape becomes U+FFFD, as a UTF-8
+/// transport would make it. Escaped backslashes (`\\ud800`) are left alone.
+fn well_formed(text: String) -> String {
+    if !text.contains("\\ud") {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find('\\') {
+        out.push_str(&rest[..at]);
+        let escape = &rest[at..];
+        let lone = escape
+            .get(2..6)
+            .filter(|_| escape.as_bytes().get(1) == Some(&b'u'))
+            .and_then(|hex| u16::from_str_radix(hex, 16).ok())
+            .is_some_and(|unit| (0xD800..=0xDFFF).contains(&unit));
+        let length = if lone || escape.as_bytes().get(1) == Some(&b'u') {
+            6
+        } else {
+            2
+        };
+        let (kept, after) = escape.split_at_checked(length).unwrap_or((escape, ""));
+        out.push_str(if lone { "\\ufffd" } else { kept });
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+fn handler_path(index: usize) -> String {
+    format!("handler-{index}")
+}
+
+fn json(value: &Value, context: &mut Context) -> Result<JsValue, ErrorInfo> {
+    JsValue::from_json(value, context).map_err(|e| errors::input(e.to_string()))
+}
+
+fn internal(err: &JsError) -> ErrorInfo {
+    ErrorInfo {
+        kind: ErrorKind::Thrown,
+        message: format!("the sandbox runtime failed: {err}"),
+        line: None,
+        column: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::well_formed;
+
+    #[test]
+    fn lone_surrogate_escapes_become_replacement_characters() {
+        assert_eq!(well_formed(r#""\ud800""#.into()), r#""\ufffd""#);
+        assert_eq!(
+            well_formed(r#"["a\udc00b","\u00e9"]"#.into()),
+            r#"["a\ufffdb","\u00e9"]"#
+        );
+        assert_eq!(well_formed(r#""\\ud800""#.into()), r#""\\ud800""#);
+        assert_eq!(well_formed(r#""\n\ud83d""#.into()), r#""\n\ufffd""#);
+        assert_eq!(well_formed("plain".into()), "plain");
+    }
+}

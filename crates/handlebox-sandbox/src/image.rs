@@ -1,0 +1,119 @@
+//! A project's image: what compiling its handlers changed in a fresh
+//! instance's memory, kept so that every page of the project starts with
+//! its handlers compiled instead of compiling them again.
+//!
+//! The image is the set of 4 KiB pages that differ between an instance
+//! fresh from the guest's snapshot and the same instance after the
+//! `Compile` request, plus the memory's size. Writing those pages into
+//! another fresh instance of the same module makes its memory equal to the
+//! compiled one, byte for byte. Memory is the guest's whole state between
+//! requests: its only mutable global is the shadow-stack pointer, which is
+//! back at its initial value whenever an export returns (the module test
+//! `the_guest_keeps_its_state_in_memory` checks that it has no other).
+
+use wasmtime::{Memory, Store};
+
+use crate::SandboxError;
+use crate::host::HostState;
+
+/// Granularity of the comparison, the host's page size.
+const PAGE: usize = 4 << 10;
+
+/// WebAssembly's page size, the unit memory grows by.
+const WASM_PAGE: usize = 64 << 10;
+
+/// The memory pages a project's compilation changed.
+#[derive(Debug, Default)]
+pub(crate) struct Image {
+    /// The memory's size after compiling, in bytes.
+    size: usize,
+    /// Runs of changed bytes: where each starts, and its bytes.
+    runs: Vec<(usize, Box<[u8]>)>,
+}
+
+impl Image {
+    /// The difference between `before` (a fresh instance's memory) and
+    /// `after` (the same instance once compiled).
+    pub(crate) fn diff(before: &[u8], after: &[u8]) -> Self {
+        let mut runs: Vec<(usize, Vec<u8>)> = Vec::new();
+        for (index, page) in after.chunks(PAGE).enumerate() {
+            let start = index * PAGE;
+            let same = match before.get(start..start + page.len()) {
+                Some(old) => old == page,
+                None => page.iter().all(|&b| b == 0),
+            };
+            if same {
+                continue;
+            }
+            match runs.last_mut() {
+                Some((at, bytes)) if *at + bytes.len() == start => bytes.extend_from_slice(page),
+                _ => runs.push((start, page.to_vec())),
+            }
+        }
+        Self {
+            size: after.len(),
+            runs: runs
+                .into_iter()
+                .map(|(at, bytes)| (at, bytes.into_boxed_slice()))
+                .collect(),
+        }
+    }
+
+    /// Bytes the image writes into each page's instance.
+    pub(crate) fn bytes(&self) -> usize {
+        self.runs.iter().map(|(_, bytes)| bytes.len()).sum()
+    }
+
+    /// Writes the image into `memory`, growing it to the image's size first.
+    pub(crate) fn apply(
+        &self,
+        memory: &Memory,
+        store: &mut Store<HostState>,
+    ) -> Result<(), SandboxError> {
+        let current = memory.data_size(&*store);
+        if self.size > current {
+            let pages = (self.size - current).div_ceil(WASM_PAGE) as u64;
+            memory.grow(&mut *store, pages).map_err(|e| {
+                SandboxError::Engine(format!(
+                    "the project's compiled handlers need {} bytes of memory: {e}",
+                    self.size
+                ))
+            })?;
+        }
+        let data = memory.data_mut(&mut *store);
+        for (at, bytes) in &self.runs {
+            let target = data.get_mut(*at..*at + bytes.len()).ok_or_else(|| {
+                SandboxError::Engine("the project's image does not fit the instance".to_owned())
+            })?;
+            target.copy_from_slice(bytes);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_only_changed_pages_in_runs() {
+        let before = vec![0u8; 8 * PAGE];
+        let mut after = before.clone();
+        after[PAGE + 5] = 1;
+        after[2 * PAGE] = 2;
+        after[5 * PAGE + 1] = 3;
+        after.extend_from_slice(&[0u8; PAGE]);
+        after.extend_from_slice(&[7u8; PAGE]);
+        let image = Image::diff(&before, &after);
+        assert_eq!(image.size, 10 * PAGE);
+        let starts: Vec<usize> = image.runs.iter().map(|(at, _)| *at).collect();
+        assert_eq!(starts, vec![PAGE, 5 * PAGE, 9 * PAGE]);
+        assert_eq!(image.bytes(), 4 * PAGE);
+        let mut rebuilt = before.clone();
+        rebuilt.resize(after.len(), 0);
+        for (at, bytes) in &image.runs {
+            rebuilt[*at..*at + bytes.len()].copy_from_slice(bytes);
+        }
+        assert_eq!(rebuilt, after);
+    }
+}
