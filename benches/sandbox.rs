@@ -34,14 +34,14 @@ fn sandbox(c: &mut Criterion) {
     let (project, page, event) = setup();
     let data = page.sandbox_data();
 
-    let mut warm = project.open_page(data.clone()).expect("page");
+    let mut warm = project.open_page(&data).expect("page");
     c.bench_function("spot call on a warm page", |b| {
         b.iter(|| warm.call(0, &event).expect("call"))
     });
 
     c.bench_function("fresh page + spot call", |b| {
         b.iter(|| {
-            let mut page = project.open_page(data.clone()).expect("page");
+            let mut page = project.open_page(&data).expect("page");
             page.call(0, &event).expect("call")
         })
     });
@@ -49,7 +49,7 @@ fn sandbox(c: &mut Criterion) {
     let products: Vec<Value> = (0..20)
         .map(|i| json!({"id": format!("sku-{i}"), "name": "Red Shoes", "unitSalePrice": 2990, "categoryId": "c-10"}))
         .collect();
-    let mut page = project.open_page(data).expect("page");
+    let mut page = project.open_page(&data).expect("page");
     c.bench_function("product handler over 20 products", |b| {
         b.iter(|| {
             for product in &products {

@@ -97,7 +97,7 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
         ..SandboxConfig::default()
     })?;
     let outcome = match Project::compile(&sandbox, vec![spec]) {
-        Ok(project) => project.open_page(page.sandbox_data())?.call(0, &arg)?,
+        Ok(project) => project.open_page(&page.sandbox_data())?.call(0, &arg)?,
         Err(SandboxError::Compile(errors)) => CallOutcome {
             error: errors.errors.into_iter().next().map(|(_, e)| e),
             ..CallOutcome::default()

@@ -16,6 +16,7 @@ mod data;
 mod errors;
 mod handlers;
 mod host;
+mod json;
 mod plan;
 mod world;
 

@@ -25,99 +25,73 @@ impl Skips<'_> {
 
 /// Runs `steps` on the event in `text`.
 pub(crate) fn run(world: &mut World, text: &str, steps: &[Step], skips: &Skips<'_>) -> Response {
-    let mut event = match world.parse_arg(text) {
+    let event = match world.parse_arg(text) {
         Ok(event) => event,
         Err(error) => return Response::Refused { error },
     };
-    // Handlers together may add at most one value's limit to the event.
-    let limit = text.len() + world.max_output_bytes();
-    let mut last_good = text.to_owned();
     let mut calls = Vec::new();
     for (index, step) in steps.iter().enumerate() {
-        let first_call = calls.len();
-        let result = match step {
+        let id = CallId {
+            step: index,
+            item: None,
+        };
+        match step {
             Step::Override { handler } => {
-                let id = CallId {
-                    step: index,
-                    item: None,
-                };
                 calls.push(call(world, *handler, &event, id, None, skips).0);
-                Ok(())
             }
             Step::Variable {
                 handler,
                 prop,
                 event: only,
             } => {
-                if !only.is_empty() && event_name(world, &event) != *only {
-                    continue;
+                if only.is_empty() || event_name(world, &event) == *only {
+                    let target = Target::Event { prop };
+                    calls.push(variable(world, *handler, &event, &event, target, id, skips));
                 }
-                let id = CallId {
-                    step: index,
-                    item: None,
-                };
-                let target = event.clone();
-                calls.push(variable(world, *handler, &target, &mut event, prop, id, None, skips));
-                Ok(())
             }
             Step::ProductOverride { handler } | Step::ProductVariable { handler, .. } => {
-                products(world, &event).map(|products| {
-                    for (item, (path, product)) in products.into_iter().enumerate() {
-                        let id = CallId {
-                            step: index,
-                            item: Some(item),
-                        };
-                        let record = match step {
-                            Step::ProductVariable { prop, .. } => {
-                                let at = format!("{path}.{prop}");
-                                variable(world, *handler, &product, &mut event, &at, id, Some(path), skips)
-                            }
-                            _ => call(world, *handler, &product, id, Some(path), skips).0,
-                        };
-                        calls.push(record);
-                    }
-                })
-            }
-        };
-        if let Err(error) = result {
-            return Response::Refused { error };
-        }
-        let changed_by_override = matches!(
-            step,
-            Step::Override { .. } | Step::ProductOverride { .. }
-        ) && calls.len() > first_call;
-        if changed_by_override {
-            // An override that leaves the event unconvertible (a cycle, a
-            // BigInt, too large) is undone, and its call says why.
-            let error = match world.stringify_within(event.clone(), "the changed event", limit) {
-                Ok(Some(text)) => {
-                    last_good = text;
-                    None
-                }
-                Ok(None) => Some(output("the changed event is not an object")),
-                Err(error) => Some(error),
-            };
-            if let Some(error) = error {
-                {
-                    blame(&mut calls, error);
-                    event = match world.parse_arg(&last_good) {
-                        Ok(event) => event,
-                        Err(error) => return Response::Refused { error },
+                let products = match products(world, &event) {
+                    Ok(products) => products,
+                    Err(error) => return Response::Refused { error },
+                };
+                for (item, (path, product)) in products.into_iter().enumerate() {
+                    let id = CallId {
+                        step: index,
+                        item: Some(item),
                     };
+                    let record = match step {
+                        Step::ProductVariable { prop, .. } => {
+                            let target = Target::Product {
+                                object: &product,
+                                path: &path,
+                                prop,
+                            };
+                            let mut record =
+                                variable(world, *handler, &product, &event, target, id, skips);
+                            record.product = Some(path);
+                            record
+                        }
+                        _ => call(world, *handler, &product, id, Some(path), skips).0,
+                    };
+                    calls.push(record);
                 }
             }
         }
     }
+    // Handlers together may add at most one value's limit to the event.
+    let limit = text.len() + world.max_output_bytes();
+    // A handler that leaves the event unconvertible (a cycle, a BigInt, too
+    // large) has its call fail, and the event goes on as it came in.
     let event = match world.stringify_within(event, "the event after its handlers", limit) {
         Ok(Some(text)) => text,
-        Ok(None) | Err(_) if calls.iter().any(|c| c.ran) => {
-            blame(
-                &mut calls,
-                output("the event after its handlers cannot be converted to JSON"),
-            );
-            last_good
+        Ok(None) => {
+            blame(&mut calls, output("the event after its handlers is not an object"));
+            text.to_owned()
         }
-        Ok(None) | Err(_) => last_good,
+        Err(error) => {
+            blame(&mut calls, error);
+            text.to_owned()
+        }
     };
     Response::Ran { event, calls }
 }
@@ -131,119 +105,196 @@ fn call(
     product: Option<String>,
     skips: &Skips<'_>,
 ) -> (CallRecord, Option<JsValue>) {
+    let mut record = CallRecord {
+        id,
+        product,
+        ran: false,
+        value: None,
+        logs: Vec::new(),
+        dropped_logs: 0,
+        error: None,
+        set_failure: None,
+    };
     if skips.skips(id, handler) {
-        return (
-            CallRecord {
-                id,
-                product,
-                ran: false,
-                value: None,
-                logs: Vec::new(),
-                dropped_logs: 0,
-                error: None,
-                set_failure: None,
-            },
-            None,
-        );
+        return (record, None);
     }
     let Invoked {
         result,
         logs,
         dropped_logs,
     } = world.invoke(handler, arg, id);
-    let (value, error) = match result {
-        Ok(value) => (Some(value), None),
-        Err(error) => (None, Some(error)),
-    };
-    (
-        CallRecord {
-            id,
-            product,
-            ran: true,
-            value: None,
-            logs,
-            dropped_logs,
-            error,
-            set_failure: None,
-        },
-        value,
-    )
+    record.ran = true;
+    record.logs = logs;
+    record.dropped_logs = dropped_logs;
+    match result {
+        Ok(value) => (record, Some(value)),
+        Err(error) => {
+            record.error = Some(error);
+            (record, None)
+        }
+    }
 }
 
-/// Runs a variable on `arg` and writes its value at `at` of `event`.
-#[allow(clippy::too_many_arguments)]
+/// Where a variable's value is written.
+#[derive(Clone, Copy)]
+enum Target<'a> {
+    /// At `prop` of the event.
+    Event { prop: &'a str },
+    /// At `prop` of the product `object`, found at `path` in the event.
+    Product {
+        object: &'a JsValue,
+        path: &'a str,
+        prop: &'a str,
+    },
+}
+
+/// Runs a variable on `arg` and writes its value at `target`.
 fn variable(
     world: &mut World,
     handler: usize,
     arg: &JsValue,
-    event: &mut JsValue,
-    at: &str,
+    event: &JsValue,
+    target: Target<'_>,
     id: CallId,
-    product: Option<String>,
     skips: &Skips<'_>,
 ) -> CallRecord {
-    let (mut record, value) = call(world, handler, arg, id, product, skips);
+    let (mut record, value) = call(world, handler, arg, id, None, skips);
     let Some(value) = value else {
         return record;
     };
-    match world.stringify(value.clone(), "the returned value") {
-        Ok(Some(text)) => {
-            // An object is written as its JSON copy, so that a handler that
-            // returns the event itself does not make it a cycle.
-            let written = if value.is_object() {
-                match world.parse_arg(&text) {
-                    Ok(copy) => copy,
-                    Err(error) => {
-                        record.error = Some(error);
-                        return record;
-                    }
-                }
-            } else {
-                value
-            };
-            let path: JsValue = boa_engine::js_string!(at).into();
-            match world.runtime_call("setPath", &[event.clone(), path, written]) {
-                Ok(failure) if failure.is_undefined() => {}
-                Ok(failure) => {
-                    let part = |world: &mut World, i: &str| {
-                        world
-                            .get(&failure, i)
-                            .ok()
-                            .and_then(|v| v.as_string().map(|s| s.to_std_string_escaped()))
-                            .unwrap_or_default()
-                    };
-                    record.set_failure = Some(SetFailure {
-                        path: part(world, "0"),
-                        at: part(world, "1"),
-                    });
-                }
-                Err(error) => record.error = Some(error),
-            }
-            if record.set_failure.is_none() && record.error.is_none() {
-                record.value = Some(text);
+    let text = match world.stringify(value.clone(), "the returned value") {
+        Ok(Some(text)) => text,
+        Ok(None) => return record,
+        Err(error) => {
+            record.error = Some(error);
+            return record;
+        }
+    };
+    // An object is written as its JSON copy, so that a handler that returns
+    // the event itself does not make it a cycle.
+    let written = if value.is_object() {
+        match world.parse_arg(&text) {
+            Ok(copy) => copy,
+            Err(error) => {
+                record.error = Some(error);
+                return record;
             }
         }
-        Ok(None) => {}
+    } else {
+        value
+    };
+    match write(world, event, target, written) {
+        Ok(None) => record.value = Some(text),
+        Ok(Some(failure)) => record.set_failure = Some(failure),
         Err(error) => record.error = Some(error),
     }
     record
 }
 
-/// The event's products, each with its path.
-fn products(world: &mut World, event: &JsValue) -> Result<Vec<(String, JsValue)>, ErrorInfo> {
-    let list = world.runtime_call("productsOf", std::slice::from_ref(event))?;
-    let length = world.get(&list, "length")?.as_number().unwrap_or(0.0) as usize;
-    let mut found = Vec::with_capacity(length);
-    for i in 0..length {
-        let pair = world.get(&list, &i.to_string())?;
-        let path = world
-            .get(&pair, "0")?
+/// Writes `value` at `target`; `Some` where the reference would throw.
+fn write(
+    world: &mut World,
+    event: &JsValue,
+    target: Target<'_>,
+    value: JsValue,
+) -> Result<Option<SetFailure>, ErrorInfo> {
+    let (root, path) = match target {
+        Target::Event { prop } if is_key(prop) => return world.set(event, prop, value).map(|()| None),
+        Target::Product { object, prop, .. } if is_key(prop) => {
+            return world.set(object, prop, value).map(|()| None);
+        }
+        Target::Event { prop } => (event, prop.to_owned()),
+        Target::Product { path, prop, .. } => (event, format!("{path}.{prop}")),
+    };
+    let path_value: JsValue = boa_engine::js_string!(path.as_str()).into();
+    let failure = world.runtime_call("setPath", &[root.clone(), path_value, value])?;
+    if failure.is_undefined() {
+        return Ok(None);
+    }
+    let mut part = |i: &str| -> Result<String, ErrorInfo> {
+        Ok(world
+            .get(&failure, i)?
             .as_string()
             .map(|s| s.to_std_string_escaped())
-            .unwrap_or_default();
-        found.push((path, world.get(&pair, "1")?));
+            .unwrap_or_default())
+    };
+    Ok(Some(SetFailure {
+        path: part("0")?,
+        at: part("1")?,
+    }))
+}
+
+/// Whether `prop` is one key, not a path (`a.b`, `a[0]`).
+fn is_key(prop: &str) -> bool {
+    !prop.is_empty() && !prop.contains(['.', '[', ']'])
+}
+
+/// The products of an event, as handlers.md lists them, each with its path:
+/// `product`; else every `listing.items[]`; else every
+/// `cart.lineItems[].product`; else every `transaction.lineItems[].product`;
+/// else `listItem.product` or every `listItems[].product`. Only own
+/// properties count, as only they are in the event's JSON.
+fn products(world: &mut World, event: &JsValue) -> Result<Vec<(String, JsValue)>, ErrorInfo> {
+    if let Some(product) = world.own(event, "product")?.filter(is_record) {
+        return Ok(vec![("product".to_owned(), product)]);
+    }
+    for (list, items, inner) in [
+        ("listing", "items", None),
+        ("cart", "lineItems", Some("product")),
+        ("transaction", "lineItems", Some("product")),
+    ] {
+        let found = match world.own(event, list)?.filter(is_record) {
+            Some(container) => each(world, &container, items, inner, &format!("{list}.{items}"))?,
+            None => Vec::new(),
+        };
+        if !found.is_empty() {
+            return Ok(found);
+        }
+    }
+    if let Some(list_item) = world.own(event, "listItem")?.filter(is_record)
+        && let Some(product) = world.own(&list_item, "product")?.filter(is_record)
+    {
+        return Ok(vec![("listItem.product".to_owned(), product)]);
+    }
+    each(world, event, "listItems", Some("product"), "listItems")
+}
+
+/// The records in the array at `container[items]` (or their `inner`
+/// record), each with its path under `prefix`.
+fn each(
+    world: &mut World,
+    container: &JsValue,
+    items: &str,
+    inner: Option<&str>,
+    prefix: &str,
+) -> Result<Vec<(String, JsValue)>, ErrorInfo> {
+    let Some(values) = world.own(container, items)?.filter(|v| v.as_object().is_some_and(|o| o.is_array())) else {
+        return Ok(Vec::new());
+    };
+    let length = world.get(&values, "length")?.as_number().unwrap_or(0.0) as usize;
+    let mut found = Vec::new();
+    for i in 0..length {
+        let item = world.get(&values, &i.to_string())?;
+        if !is_record(&item) {
+            continue;
+        }
+        match inner {
+            None => found.push((format!("{prefix}[{i}]"), item)),
+            Some(key) => {
+                if let Some(product) = world.own(&item, key)?.filter(is_record) {
+                    found.push((format!("{prefix}[{i}].{key}"), product));
+                }
+            }
+        }
     }
     Ok(found)
+}
+
+/// An object that is neither an array nor a function.
+fn is_record(value: &JsValue) -> bool {
+    value
+        .as_object()
+        .is_some_and(|o| !o.is_array() && !o.is_callable())
 }
 
 fn event_name(world: &mut World, event: &JsValue) -> String {
@@ -254,13 +305,14 @@ fn event_name(world: &mut World, event: &JsValue) -> String {
         .unwrap_or_default()
 }
 
-/// Puts `error` on the last call that ran and has none.
+/// Puts `error` on the last call that ran (unless it has one); no value
+/// stays written, since the event goes on as it came in.
 fn blame(calls: &mut [CallRecord], error: ErrorInfo) {
-    if let Some(last) = calls.iter_mut().rev().find(|c| c.ran) {
-        if last.error.is_none() {
-            last.error = Some(error);
-        }
-        last.value = None;
+    calls.iter_mut().for_each(|call| call.value = None);
+    if let Some(last) = calls.iter_mut().rev().find(|c| c.ran)
+        && last.error.is_none()
+    {
+        last.error = Some(error);
     }
 }
 

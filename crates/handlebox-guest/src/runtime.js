@@ -38,13 +38,24 @@
     return page[name];
   }
 
+  // Regular expressions are made once: Boa compiles a literal each time
+  // it is evaluated.
+  var BRACKET_STEP = /\[(\w+)\]/g;
+  var LEADING_DOT = /^\./;
+  var PLUS = /\+/g;
+  var SPECIAL = /[.*+?^${}()|[\]\\]/g;
+  var BRACKET = /[[\]]/g;
+  var INDEX = /^\+?[0-9]+$/;
+  var join = call.bind(Array.prototype.join);
+  var arraySlice = call.bind(Array.prototype.slice);
+
   // "a.b[0].c" -> ["a", "b", "0", "c"]; "" -> [].
   function steps(path) {
     if (path === undefined || path === null) return [];
     var text = trim(toText(path));
     if (text === '') return [];
-    text = replace(text, /\[(\w+)\]/g, '.$1');
-    text = replace(text, /^\./, '');
+    if (indexOf(text, '[') >= 0) text = replace(text, BRACKET_STEP, '.$1');
+    if (slice(text, 0, 1) === '.') text = replace(text, LEADING_DOT, '');
     return split(text, '.');
   }
 
@@ -82,9 +93,9 @@
     if (hash >= 0) url = slice(url, 0, hash);
     var query = indexOf(url, '?');
     if (query < 0) return '';
-    var escaped = replace(toText(name), /[.*+?^${}()|[\]\\]/g, '\\$&');
+    var escaped = replace(toText(name), SPECIAL, '\\$&');
     var match = exec(new RegExpCtor('[?&]' + escaped + '=([^&#]*)'), slice(url, query));
-    return match === null ? '' : decode(replace(match[1], /\+/g, ' '));
+    return match === null ? '' : decode(replace(match[1], PLUS, ' '));
   }
 
   function cookie(name) {
@@ -351,58 +362,20 @@
     return value !== null && typeof value === 'object' && !isArray(value);
   }
 
-  // The products of an event, as handlers.md lists them, each as
-  // [path, product]: `product`; else every `listing.items[]`; else every
-  // `cart.lineItems[].product`; else every `transaction.lineItems[].product`;
-  // else `listItem.product` or every `listItems[].product`.
-  function productsOf(event) {
-    if (isRecord(own(event, 'product'))) return [['product', event.product]];
-    function each(list, items, inner) {
-      var found = [];
-      var container = own(event, list);
-      var values = isRecord(container) ? own(container, items) : undefined;
-      if (!isArray(values)) return found;
-      for (var i = 0; i < values.length; i++) {
-        var item = values[i];
-        var path = list + '.' + items + '[' + i + ']';
-        if (inner === undefined) {
-          if (isRecord(item)) found[found.length] = [path, item];
-        } else if (isRecord(item) && isRecord(own(item, inner))) {
-          found[found.length] = [path + '.' + inner, item[inner]];
-        }
-      }
-      return found;
-    }
-    var lists = [each('listing', 'items'), each('cart', 'lineItems', 'product'),
-      each('transaction', 'lineItems', 'product')];
-    for (var l = 0; l < lists.length; l++) if (lists[l].length > 0) return lists[l];
-    var listItem = own(event, 'listItem');
-    if (isRecord(listItem) && isRecord(own(listItem, 'product'))) {
-      return [['listItem.product', listItem.product]];
-    }
-    var found = [];
-    var listItems = own(event, 'listItems');
-    if (isArray(listItems)) {
-      for (var k = 0; k < listItems.length; k++) {
-        var entry = listItems[k];
-        if (isRecord(entry) && isRecord(own(entry, 'product'))) {
-          found[found.length] = ['listItems[' + k + '].product', entry.product];
-        }
-      }
-    }
-    return found;
-  }
-
   // "a.b[0]" -> ["a", "b", "0"], empty steps left out.
   function writeSteps(path) {
-    var parts = split(replace(replace(toText(path), /\[/g, '.'), /\]/g, ''), '.');
+    var text = toText(path);
+    if (indexOf(text, '[') >= 0 || indexOf(text, ']') >= 0) {
+      text = replace(text, BRACKET, function (bracket) { return bracket === '[' ? '.' : ''; });
+    }
+    var parts = split(text, '.');
     var kept = [];
     for (var i = 0; i < parts.length; i++) if (parts[i] !== '') kept[kept.length] = parts[i];
     return kept;
   }
 
   function arrayIndex(key) {
-    return exec(/^\+?[0-9]+$/, key) === null ? -1 : numberOf(key);
+    return exec(INDEX, key) === null ? -1 : numberOf(key);
   }
 
   // Writes `value` at `path` of `root`, creating missing objects on the way;
@@ -413,7 +386,7 @@
     if (parts.length === 0) return undefined;
     var current = root;
     function failed(i) {
-      return [toText(path), i === 0 ? 'the event' : parts.slice(0, i).join('.')];
+      return [toText(path), i === 0 ? 'the event' : join(arraySlice(parts, 0, i), '.')];
     }
     for (var i = 0; i < parts.length - 1; i++) {
       var key = parts[i];
@@ -449,7 +422,6 @@
     setDigitalDataIsObject: function (isObject) {
       page.digitalDataIsObject = isObject;
     },
-    productsOf: productsOf,
     setPath: setPath,
     eventName: function (event) {
       var name = own(event, 'name');

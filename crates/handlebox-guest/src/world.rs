@@ -17,7 +17,7 @@ use handlebox_protocol::{
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::{data, errors, handlers, host};
+use crate::{data, errors, handlers, host, json};
 
 const RUNTIME_JS: &str = include_str!("runtime.js");
 
@@ -65,7 +65,21 @@ fn host_log(_this: &JsValue, args: &[JsValue], _context: &mut Context) -> JsResu
 struct Runtime {
     object: JsValue,
     helpers: JsValue,
+    /// The functions Rust calls, looked up once.
+    functions: Vec<(&'static str, JsValue)>,
 }
+
+/// The functions of `runtime.js` the guest calls.
+const FUNCTIONS: [&str; 8] = [
+    "setPage",
+    "setDigitalDataIsObject",
+    "setPath",
+    "eventName",
+    "integration",
+    "isUnsupported",
+    "toJson",
+    "revive",
+];
 
 impl Runtime {
     fn load(context: &mut Context) -> JsResult<Self> {
@@ -81,12 +95,25 @@ impl Runtime {
         let page = native(data::host_page, "hostPage", context);
         let object = call_value(&factory, &JsValue::undefined(), &[log, page], context)?;
         let helpers = get(&object, "helpers", context)?;
-        Ok(Self { object, helpers })
+        let functions = FUNCTIONS
+            .iter()
+            .map(|name| Ok((*name, get(&object, name, context)?)))
+            .collect::<JsResult<_>>()?;
+        Ok(Self {
+            object,
+            helpers,
+            functions,
+        })
     }
 
     fn call(&self, name: &str, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
-        let function = get(&self.object, name, context)?;
-        call_value(&function, &self.object, args, context)
+        match self.functions.iter().find(|(n, _)| *n == name) {
+            Some((_, function)) => call_value(function, &self.object, args, context),
+            None => {
+                let function = get(&self.object, name, context)?;
+                call_value(&function, &self.object, args, context)
+            }
+        }
     }
 }
 
@@ -358,6 +385,25 @@ impl World {
             .map_err(|e| internal(&e))
     }
 
+    /// `object[name]` when `object` is an object with an own property
+    /// `name`.
+    pub(crate) fn own(&mut self, object: &JsValue, name: &str) -> Result<Option<JsValue>, ErrorInfo> {
+        let Some(target) = object.as_object() else {
+            return Ok(None);
+        };
+        let key = js_string!(name);
+        if !target
+            .has_own_property(key.clone(), &mut self.context)
+            .map_err(|e| internal(&e))?
+        {
+            return Ok(None);
+        }
+        target
+            .get(key, &mut self.context)
+            .map(Some)
+            .map_err(|e| internal(&e))
+    }
+
     /// The value of `object[name]`.
     pub(crate) fn get(&mut self, object: &JsValue, name: &str) -> Result<JsValue, ErrorInfo> {
         get(object, name, &mut self.context).map_err(|e| internal(&e))
@@ -386,6 +432,17 @@ impl World {
         self.stringify_within(value, what, self.limits.max_output_bytes)
     }
 
+    /// `object[key] = value`, as a strict-mode assignment.
+    pub(crate) fn set(&mut self, object: &JsValue, key: &str, value: JsValue) -> Result<(), ErrorInfo> {
+        let Some(object) = object.as_object() else {
+            return Err(errors::input(format!("cannot write {key} on a primitive")));
+        };
+        object
+            .set(js_string!(key), value, true, &mut self.context)
+            .map(drop)
+            .map_err(|e| internal(&e))
+    }
+
     /// The output limit for one value, in bytes.
     pub(crate) fn max_output_bytes(&self) -> usize {
         self.limits.max_output_bytes
@@ -398,6 +455,9 @@ impl World {
         what: &str,
         limit: usize,
     ) -> Result<Option<String>, ErrorInfo> {
+        if let Some(text) = json::plain(&value, &self.context) {
+            return within(text, what, limit).map(Some);
+        }
         let text = self
             .runtime
             .call("toJson", &[value], &mut self.context)
@@ -416,19 +476,7 @@ impl World {
         let Some(text) = text.as_string() else {
             return Ok(None);
         };
-        let text = well_formed(text.to_std_string_escaped());
-        if text.len() > limit {
-            return Err(ErrorInfo {
-                kind: ErrorKind::Output,
-                message: format!(
-                    "{what} is {} bytes of JSON, more than the limit of {limit} bytes",
-                    text.len(),
-                ),
-                line: None,
-                column: None,
-            });
-        }
-        Ok(Some(text))
+        within(well_formed(text.to_std_string_escaped()), what, limit).map(Some)
     }
 }
 
@@ -448,6 +496,22 @@ impl Invoked {
             ..invoked
         }
     }
+}
+
+/// `text`, unless it is longer than `limit` bytes.
+fn within(text: String, what: &str, limit: usize) -> Result<String, ErrorInfo> {
+    if text.len() > limit {
+        return Err(ErrorInfo {
+            kind: ErrorKind::Output,
+            message: format!(
+                "{what} is {} bytes of JSON, more than the limit of {limit} bytes",
+                text.len(),
+            ),
+            line: None,
+            column: None,
+        });
+    }
+    Ok(text)
 }
 
 fn called(value: Option<String>, arg: Option<String>, invoked: Invoked) -> Response {

@@ -121,14 +121,8 @@ impl PageInput {
 
     /// What the sandbox's helpers read for this page.
     pub fn sandbox_data(&self) -> PageData {
-        self.sandbox_data_with(Value::Object(self.digital_data.clone()))
-    }
-
-    /// What the sandbox's helpers read, with `digital_data` as the page's
-    /// `digitalData` (as the pipeline has enriched it so far).
-    pub fn sandbox_data_with(&self, digital_data: Value) -> PageData {
         PageData {
-            digital_data,
+            digital_data: Value::Object(self.digital_data.clone()),
             url: self.url.clone(),
             cookies: self.cookies.clone(),
             globals: Value::Object(self.globals.clone()),

@@ -9,7 +9,7 @@
 
 use std::collections::VecDeque;
 
-use handlebox_sandbox::{Page, PlanCall, Step, finish_json};
+use handlebox_sandbox::{Page, PageData, PlanCall, Step, finish_json};
 use serde_json::{Map, Value, json};
 
 use crate::integration::IntegrationPage;
@@ -35,7 +35,9 @@ struct Pending {
 struct PageRun<'p> {
     pipeline: &'p Pipeline,
     input: &'p PageInput,
-    dd: Value,
+    /// What the sandbox's helpers read: the page's `digitalData` as
+    /// enriched so far, and its context.
+    data: PageData,
     sandbox: Option<Result<Page, String>>,
     dd_changed: bool,
     trackers: Vec<(Box<dyn IntegrationPage + 'p>, bool)>,
@@ -53,7 +55,7 @@ impl<'p> PageRun<'p> {
         Self {
             pipeline,
             input,
-            dd: Value::Object(input.digital_data.clone()),
+            data: input.sandbox_data(),
             sandbox: None,
             dd_changed: false,
             trackers,
@@ -110,10 +112,10 @@ impl<'p> PageRun<'p> {
     }
 
     fn dd_map(&mut self) -> &mut Map<String, Value> {
-        if !self.dd.is_object() {
-            self.dd = json!({});
+        if !self.data.digital_data.is_object() {
+            self.data.digital_data = json!({});
         }
-        match &mut self.dd {
+        match &mut self.data.digital_data {
             Value::Object(map) => map,
             _ => unreachable!("made an object above"),
         }
@@ -180,7 +182,8 @@ impl<'p> PageRun<'p> {
             return Vec::new();
         };
         let version = self
-            .dd
+            .data
+            .digital_data
             .get("version")
             .and_then(Value::as_str)
             .map(enrich::parse_version);
@@ -192,7 +195,7 @@ impl<'p> PageRun<'p> {
             );
             return Vec::new();
         }
-        let old_cart = self.dd.get("cart").cloned().unwrap_or_default();
+        let old_cart = self.data.digital_data.get("cart").cloned().unwrap_or_default();
         let changes = cart::changes(&old_cart, new_cart);
         self.dd_map().insert("cart".into(), new_cart.clone());
         self.dd_changed = true;
@@ -216,7 +219,7 @@ impl<'p> PageRun<'p> {
             return;
         }
         let mut copy = event.clone();
-        if let Value::Object(dd) = &self.dd {
+        if let Value::Object(dd) = &self.data.digital_data {
             enrich::common(&mut copy, dd);
         }
         let name = copy
@@ -225,7 +228,7 @@ impl<'p> PageRun<'p> {
             .unwrap_or_default()
             .to_owned();
         for path in active.integration.enrichable_props(&name) {
-            if let Err(throws) = copy_falsy(&mut copy, &self.dd, path) {
+            if let Err(throws) = copy_falsy(&mut copy, &self.data.digital_data, path) {
                 out.warnings.push(format!(
                     "{name}: {throws}; the reference throws while enriching it, so {integration} gets nothing for this event"
                 ));
@@ -288,8 +291,7 @@ impl<'p> PageRun<'p> {
             }
         };
         if self.sandbox.is_none() {
-            let data = self.input.sandbox_data_with(self.dd.clone());
-            self.sandbox = Some(project.open_page(data).map_err(|e| e.to_string()));
+            self.sandbox = Some(project.open_page(&self.data).map_err(|e| e.to_string()));
             self.dd_changed = false;
         }
         let page = match self.sandbox.as_mut() {
@@ -299,7 +301,7 @@ impl<'p> PageRun<'p> {
         };
         if self.dd_changed {
             self.dd_changed = false;
-            if let Err(e) = page.set_digital_data(self.dd.clone()) {
+            if let Err(e) = page.set_digital_data(&self.data.digital_data) {
                 return failed(out, e.to_string());
             }
         }

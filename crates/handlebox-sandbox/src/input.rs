@@ -2,8 +2,8 @@
 //! anything reaches the guest, with an error that says where the limit was hit.
 
 use handlebox_protocol::{ErrorInfo, ErrorKind};
-use serde_json::Value;
 use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 
 use crate::Limits;
 
@@ -22,33 +22,26 @@ pub(crate) fn encode(
     Ok(raw)
 }
 
-/// Refuses `values` when any is too deep or, together, they are too large;
-/// measures without building the JSON text.
-pub(crate) fn check(values: &[&Value], what: &str, limits: &Limits) -> Result<(), ErrorInfo> {
-    let mut counter = ByteCounter(0);
-    for value in values {
-        check_depth(value, what, limits)?;
-        serde_json::to_writer(&mut counter, value)
-            .map_err(|e| refuse(format!("{what} cannot be encoded: {e}")))?;
+/// Encodes a JSON object given as its map, as [`encode`] does.
+pub(crate) fn encode_map(
+    map: &Map<String, Value>,
+    what: &str,
+    limits: &Limits,
+) -> Result<Box<RawValue>, ErrorInfo> {
+    let max = limits.max_input_depth;
+    if max == 0 || map.values().any(|v| deeper_than(v, max - 1)) {
+        return encode(&Value::Object(map.clone()), what, limits);
     }
-    check_size(counter.0, what, limits)
-}
-
-/// Counts the bytes written to it.
-struct ByteCounter(usize);
-
-impl std::io::Write for ByteCounter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0 += buf.len();
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+    let raw = serde_json::value::to_raw_value(map)
+        .map_err(|e| refuse(format!("{what} cannot be encoded: {e}")))?;
+    check_size(raw.get().len(), what, limits)?;
+    Ok(raw)
 }
 
 fn check_depth(value: &Value, what: &str, limits: &Limits) -> Result<(), ErrorInfo> {
+    if !deeper_than(value, limits.max_input_depth) {
+        return Ok(());
+    }
     match too_deep(value, limits.max_input_depth, &mut vec![]) {
         Some(path) => Err(refuse(format!(
             "{what} is nested deeper than {} levels (at {path})",
@@ -58,7 +51,8 @@ fn check_depth(value: &Value, what: &str, limits: &Limits) -> Result<(), ErrorIn
     }
 }
 
-fn check_size(bytes: usize, what: &str, limits: &Limits) -> Result<(), ErrorInfo> {
+/// Refuses JSON of `bytes` bytes when that is over the input limit.
+pub(crate) fn check_size(bytes: usize, what: &str, limits: &Limits) -> Result<(), ErrorInfo> {
     if bytes > limits.max_input_bytes {
         return Err(refuse(format!(
             "{what} is {bytes} bytes of JSON, more than the limit of {} bytes",
@@ -74,6 +68,16 @@ fn refuse(message: String) -> ErrorInfo {
         message,
         line: None,
         column: None,
+    }
+}
+
+/// Whether `value` holds an array or object `max` levels down (the limit
+/// [`too_deep`] names), found without allocating.
+fn deeper_than(value: &Value, max: usize) -> bool {
+    match value {
+        Value::Array(items) => max == 0 || items.iter().any(|v| deeper_than(v, max - 1)),
+        Value::Object(map) => max == 0 || map.values().any(|v| deeper_than(v, max - 1)),
+        _ => false,
     }
 }
 
@@ -117,19 +121,18 @@ mod tests {
     }
 
     #[test]
-    fn checks_parts_together_without_encoding_them() {
+    fn maps_are_checked_as_objects() {
         let limits = Limits {
-            max_input_bytes: 20,
+            max_input_depth: 2,
             ..Limits::default()
         };
-        let (a, b) = (json!({"a": "0123456"}), json!(["0123456"]));
-        assert!(check(&[&a], "the page", &limits).is_ok());
-        let err = check(&[&a, &b], "the page", &limits).unwrap_err();
-        assert!(
-            err.message.starts_with("the page is 26 bytes"),
-            "{}",
-            err.message
-        );
+        let map = |v: Value| v.as_object().cloned().unwrap();
+        let raw = encode_map(&map(json!({"a": {"b": 1}})), "the cookies", &limits).unwrap();
+        assert_eq!(raw.get(), r#"{"a":{"b":1}}"#);
+        let err = encode_map(&map(json!({"a": {"b": [1]}})), "the cookies", &limits).unwrap_err();
+        assert!(err.message.contains("at $.a.b"), "{}", err.message);
+        assert!(!deeper_than(&json!({"a": {"b": 1}}), 2));
+        assert!(deeper_than(&json!({"a": {"b": []}}), 2));
     }
 
     #[test]

@@ -19,7 +19,7 @@
 //! let sandbox = Sandbox::new(SandboxConfig::default())?;
 //! let spot = HandlerSpec::variable("spot", "return _digitalData('website.redesign') ? 'redesign' : 'old';");
 //! let project = Project::compile(&sandbox, vec![spot]).map_err(|e| e.to_string())?;
-//! let mut page = project.open_page(PageData::default())?;
+//! let mut page = project.open_page(&PageData::default())?;
 //! let outcome = page.call(0, &serde_json::json!({"name": "Viewed Page"}))?;
 //! assert_eq!(outcome.value, Some(serde_json::json!("old")));
 //! # Ok::<(), Box<dyn std::error::Error>>(())

@@ -13,6 +13,7 @@ use handlebox_protocol::{
     CallId, CallRecord, ErrorInfo, ErrorKind, LogLine, PageData, Request, Response, SetFailure,
     Step,
 };
+use serde::Serialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
@@ -101,7 +102,8 @@ impl CallOutcome {
 /// served by one thread at a time.
 pub struct Page {
     project: Project,
-    data: PageData,
+    /// The page as JSON, part by part, as instances receive it.
+    parts: Parts,
     instance: Option<Instance>,
     /// Whether the instance has not seen the page's current `digitalData`.
     digital_data_changed: bool,
@@ -111,21 +113,53 @@ pub struct Page {
     strikes: Vec<u32>,
 }
 
+/// The JSON of [`PageData`], each part encoded once (and `digitalData`
+/// again when it changes); the guest reads it as `PageText`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Parts {
+    digital_data: Box<RawValue>,
+    url: String,
+    cookies: Box<RawValue>,
+    globals: Box<RawValue>,
+    data_layer: Box<RawValue>,
+}
+
+impl Parts {
+    /// Encodes `data`, refusing it when a part is too deep or all of it is
+    /// too large.
+    fn encode(data: &PageData, limits: &crate::Limits) -> Result<Self, ErrorInfo> {
+        let what = "the page";
+        let parts = Self {
+            digital_data: input::encode(&data.digital_data, what, limits)?,
+            url: data.url.clone(),
+            cookies: input::encode_map(&data.cookies, what, limits)?,
+            globals: input::encode(&data.globals, what, limits)?,
+            data_layer: input::encode(&data.data_layer, what, limits)?,
+        };
+        let size = [
+            &parts.digital_data,
+            &parts.cookies,
+            &parts.globals,
+            &parts.data_layer,
+        ]
+        .iter()
+        .map(|raw| raw.get().len())
+        .sum::<usize>()
+            + parts.url.len();
+        input::check_size(size, what, limits)?;
+        Ok(parts)
+    }
+}
+
 impl Page {
-    pub(crate) fn open(project: Project, data: PageData) -> Result<Self, SandboxError> {
+    pub(crate) fn open(project: Project, data: &PageData) -> Result<Self, SandboxError> {
         let limits = &project.sandbox.config().limits;
-        let cookies = Value::Object(data.cookies.clone());
-        let parts = [
-            &data.digital_data,
-            &cookies,
-            &data.globals,
-            &data.data_layer,
-        ];
-        input::check(&parts, "the page", limits).map_err(SandboxError::Input)?;
+        let parts = Parts::encode(data, limits).map_err(SandboxError::Input)?;
         let strikes = vec![0; project.len()];
         let mut page = Self {
             project,
-            data,
+            parts,
             instance: None,
             digital_data_changed: false,
             opened: 0,
@@ -152,7 +186,7 @@ impl Page {
             let limits = &sandbox.config().limits;
             let mut instance = sandbox.instantiate()?;
             instance.apply(&self.project.image)?;
-            let page = serde_json::value::to_raw_value(&self.data)
+            let page = serde_json::value::to_raw_value(&self.parts)
                 .map_err(|e| SandboxError::Protocol(format!("cannot encode the page: {e}")))?;
             let budget = Budget {
                 call: limits.deadline,
@@ -180,10 +214,10 @@ impl Page {
 
     /// Replaces the page's `digitalData`, for the handlers that run next;
     /// the instance receives it with the next call.
-    pub fn set_digital_data(&mut self, digital_data: Value) -> Result<(), SandboxError> {
+    pub fn set_digital_data(&mut self, digital_data: &Value) -> Result<(), SandboxError> {
         let limits = &self.project.sandbox.config().limits;
-        input::check(&[&digital_data], "digitalData", limits).map_err(SandboxError::Input)?;
-        self.data.digital_data = digital_data;
+        self.parts.digital_data =
+            input::encode(digital_data, "digitalData", limits).map_err(SandboxError::Input)?;
         self.digital_data_changed = true;
         Ok(())
     }
@@ -194,9 +228,7 @@ impl Page {
         if !self.digital_data_changed || self.instance.is_none() {
             return Ok(None);
         }
-        serde_json::value::to_raw_value(&self.data.digital_data)
-            .map(Some)
-            .map_err(|e| SandboxError::Protocol(format!("cannot encode digitalData: {e}")))
+        Ok(Some(self.parts.digital_data.clone()))
     }
 
     fn budget(&self) -> Budget {

@@ -284,7 +284,7 @@ impl Project {
     }
 
     /// Opens an isolated page: a fresh instance that holds `data`.
-    pub fn open_page(&self, data: PageData) -> Result<Page, SandboxError> {
+    pub fn open_page(&self, data: &PageData) -> Result<Page, SandboxError> {
         Page::open(self.clone(), data)
     }
 
@@ -298,7 +298,7 @@ impl Project {
     {
         let project = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut page = project.open_page(data)?;
+            let mut page = project.open_page(&data)?;
             Ok(work(&mut page))
         })
         .await

@@ -136,7 +136,7 @@ fn prototype_and_global_changes_never_reach_another_page() {
         ),
     ];
     let project = Project::compile(sandbox(), specs).unwrap();
-    let mut first = project.open_page(page()).unwrap();
+    let mut first = project.open_page(&page()).unwrap();
     assert_eq!(
         first
             .call(0, &json!({"secret": "card-4242"}))
@@ -151,7 +151,7 @@ fn prototype_and_global_changes_never_reach_another_page() {
         "a page shares state like a browser tab"
     );
 
-    let mut next = project.open_page(page()).unwrap();
+    let mut next = project.open_page(&page()).unwrap();
     assert_eq!(
         next.call(1, &json!({})).unwrap().value,
         Some(json!(["undefined", "undefined", "undefined", "{\"a\":1}"]))
@@ -218,7 +218,7 @@ fn a_trap_costs_one_instance_and_the_page_goes_on() {
         ),
     ];
     let project = Project::compile(sandbox(), specs).unwrap();
-    let mut page = project.open_page(page()).unwrap();
+    let mut page = project.open_page(&page()).unwrap();
     assert_eq!(
         page.call(0, &json!({})).unwrap().error.unwrap().kind,
         ErrorKind::Timeout

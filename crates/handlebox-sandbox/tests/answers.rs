@@ -233,7 +233,7 @@ fn generated_programs_never_make_the_engine_fail() {
     let mut rng = Rng(0x5eed_1234_abcd_0001);
     for batch in 0..60 {
         let programs: Vec<String> = (0..10).map(|_| expression(&mut rng, 3)).collect();
-        let mut page = project.open_page(common::page()).expect("page opens");
+        let mut page = project.open_page(&common::page()).expect("page opens");
         let outcome = page
             .call(0, &json!({"name": "Viewed Page", "programs": programs}))
             .expect("call runs");

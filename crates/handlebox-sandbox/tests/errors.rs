@@ -172,7 +172,7 @@ fn deep_or_huge_input_is_refused() {
         ..PageData::default()
     };
     assert!(matches!(
-        project.open_page(page),
+        project.open_page(&page),
         Err(SandboxError::Input(_))
     ));
 }
@@ -181,7 +181,7 @@ fn deep_or_huge_input_is_refused() {
 fn calling_a_missing_handler_is_an_error_not_a_panic() {
     let project =
         Project::compile(sandbox(), vec![HandlerSpec::variable("x", "return 1")]).unwrap();
-    let mut page = project.open_page(PageData::default()).unwrap();
+    let mut page = project.open_page(&PageData::default()).unwrap();
     assert!(matches!(
         page.call(3, &json!({})),
         Err(SandboxError::NoSuchHandler { index: 3, count: 1 })

@@ -210,10 +210,10 @@ fn handlers_of_one_page_share_state_like_a_browser_tab() {
         "globalThis.seen = (globalThis.seen || 0) + 1; return seen;",
     )];
     let project = Project::compile(sandbox(), specs).unwrap();
-    let mut page = project.open_page(page()).unwrap();
+    let mut page = project.open_page(&page()).unwrap();
     assert_eq!(page.call(0, &json!({})).unwrap().value, Some(json!(1)));
     assert_eq!(page.call(0, &json!({})).unwrap().value, Some(json!(2)));
-    let mut other = project.open_page(common::page()).unwrap();
+    let mut other = project.open_page(&common::page()).unwrap();
     assert_eq!(other.call(0, &json!({})).unwrap().value, Some(json!(1)));
 }
 
@@ -227,9 +227,9 @@ fn new_digital_data_is_seen_by_later_calls() {
         )],
     )
     .unwrap();
-    let mut page = project.open_page(page()).unwrap();
+    let mut page = project.open_page(&page()).unwrap();
     assert_eq!(page.call(0, &json!({})).unwrap().value, None);
-    page.set_digital_data(json!({"user": {"isSubscribed": true}}))
+    page.set_digital_data(&json!({"user": {"isSubscribed": true}}))
         .unwrap();
     assert_eq!(page.call(0, &json!({})).unwrap().value, Some(json!(true)));
 }

@@ -51,7 +51,7 @@ pub fn page() -> PageData {
 /// Compiles one handler and runs it once on `arg` in a fresh `page()`.
 pub fn run_spec(spec: HandlerSpec, arg: Value) -> CallOutcome {
     let project = Project::compile(sandbox(), vec![spec]).expect("handler compiles");
-    let mut page = project.open_page(page()).expect("page opens");
+    let mut page = project.open_page(&page()).expect("page opens");
     page.call(0, &arg).expect("call runs")
 }
 
