@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use boa_engine::{Context, JsNativeError, JsResult, JsValue};
+use boa_engine::{Context, JsNativeError, JsResult, JsValue, js_string};
 use handlebox_protocol::PageText;
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -35,16 +35,6 @@ pub(crate) fn set_digital_data(value: Box<RawValue>) {
     });
 }
 
-/// Whether the page's `digitalData` is a JSON object (so that a path's first
-/// step is one of its keys).
-pub(crate) fn digital_data_is_object() -> bool {
-    DATA.with(|slot| {
-        slot.borrow()
-            .as_ref()
-            .is_some_and(|data| data.text.digital_data.get().trim_start().starts_with('{'))
-    })
-}
-
 /// The URL of the open page, `""` before one is open.
 pub(crate) fn url() -> String {
     DATA.with(|slot| {
@@ -55,9 +45,132 @@ pub(crate) fn url() -> String {
     })
 }
 
-/// `hostPage(part)`: the whole part (`digitalData`, `cookies`, `globals`,
-/// `dataLayer`) as a fresh JavaScript value; `hostPage('digitalData', key)`:
-/// only `digitalData[key]`, `undefined` when it has no such key.
+/// `digitalData(path)`: a fresh copy of the value at `path` in the page's
+/// `digitalData`, as the admin panel's helper reads it: `path` is
+/// `String(path)` trimmed, `a[0]` read as `a.0`, a leading `.` dropped, then
+/// split at dots (no path: the whole `digitalData`); each step goes through
+/// an own property whose value is not `undefined`, else the answer is
+/// `undefined`. Only the value at the end is converted to JavaScript; steps
+/// the JSON itself answers (object keys, array indices) are taken on the
+/// JSON, others (a string's `length`) on the converted value.
+pub(crate) fn digital_data(
+    _this: &JsValue,
+    args: &[JsValue],
+    context: &mut Context,
+) -> JsResult<JsValue> {
+    let path = match args.first() {
+        None => None,
+        Some(value) if value.is_null_or_undefined() => None,
+        Some(value) => Some(value.to_string(context)?.to_std_string_escaped()),
+    };
+    let steps = path.as_deref().map(steps).unwrap_or_default();
+    let found = DATA.with(|slot| -> JsResult<Option<(Value, usize)>> {
+        let mut slot = slot.borrow_mut();
+        let Some(data) = slot.as_mut() else {
+            return Ok(None);
+        };
+        let text = &data.text.digital_data;
+        let (start, taken) = match steps.first() {
+            Some(first) if text.get().trim_start().starts_with('{') => {
+                if data.top.is_none() {
+                    data.top = Some(parse(text, "digitalData")?);
+                }
+                match data.top.as_ref().and_then(|top| top.get(first.as_str())) {
+                    Some(raw) => (parse::<Value>(raw, "digitalData")?, 1),
+                    None => return Ok(None),
+                }
+            }
+            _ => (parse::<Value>(text, "digitalData")?, 0),
+        };
+        let mut current = &start;
+        let mut taken = taken;
+        while let Some(step) = steps.get(taken) {
+            let next = match current {
+                Value::Object(map) => map.get(step.as_str()),
+                Value::Array(items) => match canonical_index(step) {
+                    Some(index) => items.get(index),
+                    None if step == "length" => break,
+                    None => None,
+                },
+                Value::Null => None,
+                _ => break,
+            };
+            match next {
+                Some(next) => current = next,
+                None => return Ok(None),
+            }
+            taken += 1;
+        }
+        Ok(Some((current.clone(), taken)))
+    })?;
+    let Some((value, taken)) = found else {
+        return Ok(JsValue::undefined());
+    };
+    let mut current = JsValue::from_json(&value, context)?;
+    for step in &steps[taken..] {
+        if current.is_null_or_undefined() {
+            return Ok(JsValue::undefined());
+        }
+        let object = current.to_object(context)?;
+        let key = js_string!(step.as_str());
+        if !object.has_own_property(key.clone(), context)? {
+            return Ok(JsValue::undefined());
+        }
+        current = object.get(key, context)?;
+        if current.is_undefined() {
+            return Ok(JsValue::undefined());
+        }
+    }
+    Ok(current)
+}
+
+/// `"a.b[0].c"` as the helpers split it: `["a", "b", "0", "c"]`; `""`: none.
+fn steps(path: &str) -> Vec<String> {
+    let text = path.trim_matches(is_js_space);
+    if text.is_empty() {
+        return Vec::new();
+    }
+    let mut flat = String::with_capacity(text.len());
+    let mut rest = text;
+    // `[word]` becomes `.word`, as `replace(/\[(\w+)\]/g, '.$1')` does.
+    while let Some(open) = rest.find('[') {
+        flat.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let word = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(after.len());
+        if word > 0 && after[word..].starts_with(']') {
+            flat.push('.');
+            flat.push_str(&after[..word]);
+            rest = &after[word + 1..];
+        } else {
+            flat.push('[');
+            rest = after;
+        }
+    }
+    flat.push_str(rest);
+    let flat = flat.strip_prefix('.').unwrap_or(&flat);
+    flat.split('.').map(str::to_owned).collect()
+}
+
+/// JavaScript's white space and line terminators, which `trim` removes.
+fn is_js_space(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n' | '\u{B}' | '\u{C}' | '\r' | ' ' | '\u{A0}' | '\u{1680}'
+            | '\u{2000}'..='\u{200A}'
+            | '\u{2028}' | '\u{2029}' | '\u{202F}' | '\u{205F}' | '\u{3000}' | '\u{FEFF}'
+    )
+}
+
+/// An array index written as JavaScript writes it (`"3"`, not `"03"`).
+fn canonical_index(step: &str) -> Option<usize> {
+    let index: usize = step.parse().ok()?;
+    (index.to_string() == step && index < u32::MAX as usize).then_some(index)
+}
+
+/// `hostPage(part)`: the whole part (`cookies`, `globals`, `dataLayer`) as a
+/// fresh JavaScript value.
 pub(crate) fn host_page(_this: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let text = |i: usize| {
         args.get(i)
@@ -65,26 +178,15 @@ pub(crate) fn host_page(_this: &JsValue, args: &[JsValue], context: &mut Context
             .map(|s| s.to_std_string_escaped())
     };
     let part = text(0).unwrap_or_default();
-    let key = text(1);
     let value = DATA.with(|slot| -> JsResult<Option<Value>> {
-        let mut slot = slot.borrow_mut();
-        let Some(data) = slot.as_mut() else {
+        let slot = slot.borrow();
+        let Some(data) = slot.as_ref() else {
             return Ok(None);
         };
-        let raw = match (part.as_str(), key) {
-            ("digitalData", Some(key)) => {
-                if data.top.is_none() {
-                    data.top = Some(parse(&data.text.digital_data, &part)?);
-                }
-                match data.top.as_ref().and_then(|top| top.get(&key)) {
-                    Some(raw) => raw,
-                    None => return Ok(None),
-                }
-            }
-            ("digitalData", None) => &data.text.digital_data,
-            ("cookies", _) => &data.text.cookies,
-            ("globals", _) => &data.text.globals,
-            ("dataLayer", _) => &data.text.data_layer,
+        let raw = match part.as_str() {
+            "cookies" => &data.text.cookies,
+            "globals" => &data.text.globals,
+            "dataLayer" => &data.text.data_layer,
             _ => return Ok(None),
         };
         parse(raw, &part).map(Some)
@@ -101,4 +203,23 @@ fn parse<'a, T: serde::Deserialize<'a>>(raw: &'a RawValue, part: &str) -> JsResu
             .with_message(format!("the page's {part} cannot be read: {e}"))
             .into()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{canonical_index, steps};
+
+    #[test]
+    fn paths_split_as_the_helpers_split_them() {
+        assert_eq!(steps(" website.redesign "), ["website", "redesign"]);
+        assert_eq!(steps("a.b[0].c"), ["a", "b", "0", "c"]);
+        assert_eq!(steps("[0].x"), ["0", "x"]);
+        assert_eq!(steps("a[b-c]"), ["a[b-c]"]);
+        assert_eq!(steps("a..b"), ["a", "", "b"]);
+        assert_eq!(steps("\u{FEFF}x\u{3000}"), ["x"]);
+        assert!(steps("  ").is_empty());
+        assert_eq!(canonical_index("3"), Some(3));
+        assert_eq!(canonical_index("03"), None);
+        assert_eq!(canonical_index("+3"), None);
+    }
 }

@@ -98,7 +98,7 @@ fn handle(request: Request) -> Response {
             arg,
         } => World::with(|world| {
             if let Some(value) = digital_data {
-                world.set_digital_data(value)?;
+                world.set_digital_data(value);
             }
             Ok(world.call(handler, arg.get()))
         })
@@ -111,7 +111,7 @@ fn handle(request: Request) -> Response {
             struck,
         } => World::with(|world| {
             if let Some(value) = digital_data {
-                world.set_digital_data(value)?;
+                world.set_digital_data(value);
             }
             let skips = plan::Skips {
                 calls: &skip,

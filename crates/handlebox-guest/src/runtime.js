@@ -3,7 +3,7 @@
 // and keeps its own copies of the built-ins it relies on, so a handler that
 // replaces `JSON.stringify` or `Object.keys` cannot change how results are
 // converted.
-(function (hostLog, hostPage) {
+(function (hostLog, hostPage, hostDigitalData) {
   'use strict';
   var stringify = JSON.stringify;
   var call = Function.prototype.call;
@@ -29,9 +29,9 @@
   var isUnsupported = call.bind(WeakSet.prototype.has, unsupported);
 
   // The page's parts are converted from the host's JSON text when a helper
-  // first reads them; `digitalData` is converted anew, one top-level key at a
-  // time, on every read, since the helper hands out copies.
-  var page = { url: '', digitalDataIsObject: true, cookies: undefined, globals: undefined, dataLayer: undefined };
+  // first reads them; `digitalData` is read in Rust on every call, since the
+  // helper hands out copies.
+  var page = { url: '', cookies: undefined, globals: undefined, dataLayer: undefined };
 
   function part(name) {
     if (page[name] === undefined) page[name] = hostPage(name);
@@ -73,16 +73,6 @@
       current = current[parts[i]];
     }
     return current;
-  }
-
-  // A fresh copy of the value at `path`: only the top-level key the path
-  // starts with is converted.
-  function digitalData(path) {
-    var parts = steps(path);
-    if (parts.length === 0 || !page.digitalDataIsObject) {
-      return walk(hostPage('digitalData'), parts, 0);
-    }
-    return walk(hostPage('digitalData', parts[0]), parts, 1);
   }
 
   // The first `name=value` of the URL's query string, `+` read as a space,
@@ -135,7 +125,8 @@
   }
 
   var helpers = {
-    digitalData: digitalData,
+    // A fresh copy of the value at a path, read in Rust (see data.rs).
+    digitalData: hostDigitalData,
     get: get,
     queryParam: queryParam,
     cookie: cookie,
@@ -415,12 +406,8 @@
 
   return freeze({
     helpers: helpers,
-    setPage: function (url, digitalDataIsObject) {
+    setPage: function (url) {
       page.url = toText(url);
-      page.digitalDataIsObject = digitalDataIsObject;
-    },
-    setDigitalDataIsObject: function (isObject) {
-      page.digitalDataIsObject = isObject;
     },
     setPath: setPath,
     eventName: function (event) {

@@ -70,9 +70,8 @@ struct Runtime {
 }
 
 /// The functions of `runtime.js` the guest calls.
-const FUNCTIONS: [&str; 8] = [
+const FUNCTIONS: [&str; 7] = [
     "setPage",
-    "setDigitalDataIsObject",
     "setPath",
     "eventName",
     "integration",
@@ -93,7 +92,13 @@ impl Runtime {
         };
         let log = native(host_log, "log", context);
         let page = native(data::host_page, "hostPage", context);
-        let object = call_value(&factory, &JsValue::undefined(), &[log, page], context)?;
+        let digital_data = native(data::digital_data, "digitalData", context);
+        let object = call_value(
+            &factory,
+            &JsValue::undefined(),
+            &[log, page, digital_data],
+            context,
+        )?;
         let helpers = get(&object, "helpers", context)?;
         let functions = FUNCTIONS
             .iter()
@@ -264,17 +269,13 @@ impl World {
     pub(crate) fn open(&mut self, page: handlebox_protocol::PageText) -> Result<(), ErrorInfo> {
         data::open(page);
         let url: JsValue = js_string!(data::url().as_str()).into();
-        let is_object = JsValue::from(data::digital_data_is_object());
-        self.runtime_call("setPage", &[url, is_object])?;
+        self.runtime_call("setPage", &[url])?;
         Ok(())
     }
 
     /// Replaces the page's `digitalData`.
-    pub(crate) fn set_digital_data(&mut self, value: Box<RawValue>) -> Result<(), ErrorInfo> {
+    pub(crate) fn set_digital_data(&mut self, value: Box<RawValue>) {
         data::set_digital_data(value);
-        let is_object = JsValue::from(data::digital_data_is_object());
-        self.runtime_call("setDigitalDataIsObject", &[is_object])?;
-        Ok(())
     }
 
     /// Whether handler `index` is an override function.
