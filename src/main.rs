@@ -10,6 +10,7 @@ mod check;
 mod error;
 mod eval;
 mod files;
+mod replay;
 mod report;
 mod run;
 mod serve;
@@ -31,7 +32,8 @@ enum Command {
     /// Run the seed example (Flocktory, `spot` from `website.redesign`, a
     /// thank-you page) on built-in data.
     Demo(run::DemoArgs),
-    /// Process one page with a project config and print every call.
+    /// Process a page (or many: NDJSON or a directory) with a project
+    /// config and print every call.
     Run(run::RunArgs),
     /// Compile every handler of a config and report every problem.
     Check(check::CheckArgs),

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::thread;
 
 use clap::{Args, ValueEnum};
 use handlebox_pipeline::{EventResult, PageResult};
@@ -13,6 +14,7 @@ use serde_json::Value;
 
 use crate::error::CliError;
 use crate::files;
+use crate::replay::{self, Pages};
 
 /// How a Result is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -23,6 +25,9 @@ pub enum Format {
     Js,
     /// What ran, what each variable became, what failed and where.
     Pretty,
+    /// One line of Result JSON per page, with `"page"` (its line or file)
+    /// added: the format of many pages.
+    Ndjson,
 }
 
 /// Arguments of `handlebox run`.
@@ -31,12 +36,18 @@ pub struct RunArgs {
     /// The project config (SegmentStream's export).
     #[arg(long)]
     config: PathBuf,
-    /// The page: a bare `digitalData` or `{digitalData, url, cookies, …}`.
+    /// The page: a bare `digitalData` or `{digitalData, url, cookies, …}`;
+    /// or many pages: an NDJSON file (`*.ndjson`, `*.jsonl`, one page a
+    /// line) or a directory (every `*.json` page in it, in name order).
     #[arg(long)]
     page: PathBuf,
-    /// Output format (default: pretty on a terminal, json otherwise).
+    /// Output format (default: pretty on a terminal, json otherwise; ndjson
+    /// for many pages).
     #[arg(long, value_enum)]
     format: Option<Format>,
+    /// Pages processed at once, for many pages (default: the CPUs).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    jobs: Option<u16>,
 }
 
 /// Arguments of `handlebox demo`.
@@ -50,6 +61,18 @@ pub struct DemoArgs {
 /// Runs `handlebox run`.
 pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
     let (configs, name) = files::read_config(Some(&args.config))?;
+    if let Some(pages) = Pages::at(&args.page)? {
+        let jobs = args.jobs.map_or_else(
+            || thread::available_parallelism().map_or(1, |n| n.get()),
+            usize::from,
+        );
+        let sandbox = Sandbox::new(SandboxConfig {
+            max_open_pages: u32::try_from(jobs * 2).unwrap_or(u32::MAX).max(8),
+            ..SandboxConfig::default()
+        })?;
+        let pipeline = files::pipeline(&sandbox, configs, &name)?;
+        return replay::replay(&pipeline, pages, jobs, args.format.unwrap_or(Format::Ndjson));
+    }
     let page = files::read_page(Some(&args.page))?;
     let sandbox = Sandbox::new(SandboxConfig::default())?;
     let pipeline = files::pipeline(&sandbox, configs, &name)?;
@@ -86,6 +109,16 @@ pub fn render(result: &PageResult, format: Format) -> String {
     match format {
         Format::Json => {
             let mut text = serde_json::to_string_pretty(result).unwrap_or_else(|e| {
+                format!(
+                    "{{\"error\": {{\"code\": \"encode\", \"message\": {:?}}}}}",
+                    e.to_string()
+                )
+            });
+            text.push('\n');
+            text
+        }
+        Format::Ndjson => {
+            let mut text = serde_json::to_string(result).unwrap_or_else(|e| {
                 format!(
                     "{{\"error\": {{\"code\": \"encode\", \"message\": {:?}}}}}",
                     e.to_string()
