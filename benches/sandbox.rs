@@ -1,10 +1,11 @@
-//! The sandbox's hot path: one handler call on a warm page, a fresh page
-//! (isolated state) plus one call, and a product-scope handler over 20
-//! products. Inputs come from `fixtures/`.
+//! The sandbox's per-call costs: one handler call on a warm page, a fresh
+//! page (isolated state) plus one call, a product-scope handler over 20
+//! products one call at a time, and the same as one event plan (one guest
+//! request for the 20 calls). Inputs come from `fixtures/`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use handlebox_pipeline::PageInput;
-use handlebox_sandbox::{HandlerSpec, Project, Sandbox, SandboxConfig, Scope};
+use handlebox_sandbox::{HandlerSpec, Project, Sandbox, SandboxConfig, Scope, Step};
 use serde_json::{Value, json};
 
 const PAGE: &str = include_str!("../fixtures/pages/thank-you.json");
@@ -50,12 +51,28 @@ fn sandbox(c: &mut Criterion) {
         .map(|i| json!({"id": format!("sku-{i}"), "name": "Red Shoes", "unitSalePrice": 2990, "categoryId": "c-10"}))
         .collect();
     let mut page = project.open_page(&data).expect("page");
-    c.bench_function("product handler over 20 products", |b| {
+    c.bench_function("product handler over 20 products, one call each", |b| {
         b.iter(|| {
             for product in &products {
                 page.call(1, product).expect("call");
             }
         })
+    });
+
+    let listing = json!({"name": "Viewed Product Listing", "listing": {"items": products}});
+    let plan = [
+        Step::Variable {
+            handler: 0,
+            prop: "spot".to_owned(),
+            event: String::new(),
+        },
+        Step::ProductVariable {
+            handler: 1,
+            prop: "id".to_owned(),
+        },
+    ];
+    c.bench_function("event plan: spot + product handler over 20 products", |b| {
+        b.iter(|| page.run_event(&plan, &listing).expect("plan"))
     });
 }
 

@@ -2,8 +2,9 @@
 //! directory, through one project, `--jobs` pages at a time, each page's
 //! Result printed in input order.
 //!
-//! One thread reads pages, `jobs` threads process them, and the calling
-//! thread prints them in order. Pages read but not yet printed are bounded
+//! `jobs` threads each read a page, process it and print whatever Results
+//! are next in input order (no thread hands pages to another, so one job
+//! runs on one thread alone). Pages read but not yet printed are bounded
 //! (a few per job), so memory stays flat however long the input is and
 //! however slow one page is.
 
@@ -12,13 +13,12 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
-use std::sync::{Arc, Mutex};
+use std::sync::{Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use handlebox_pipeline::{PageError, PageInput, PageResult, Pipeline};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::error::CliError;
 use crate::run::{Format, render};
@@ -105,12 +105,101 @@ struct Done {
 }
 
 /// Totals of a replay.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Totals {
     pages: usize,
     events: usize,
     errors: usize,
     bad: usize,
+}
+
+/// The input, read one page at a time by whichever worker is free.
+struct Input {
+    pages: Pages,
+    /// Files not read yet, or the open NDJSON file.
+    files: std::vec::IntoIter<PathBuf>,
+    lines: Option<BufReader<File>>,
+    line: u64,
+    next: usize,
+    error: Option<CliError>,
+}
+
+impl Input {
+    fn open(pages: Pages) -> Result<Self, CliError> {
+        let (files, lines) = match &pages {
+            Pages::Files(files) => (files.clone().into_iter(), None),
+            Pages::Lines(path) => {
+                let file = File::open(path).map_err(|e| {
+                    CliError::Input(format!("cannot read the pages {}: {e}", path.display()))
+                })?;
+                (Vec::new().into_iter(), Some(BufReader::new(file)))
+            }
+        };
+        Ok(Self {
+            pages,
+            files,
+            lines,
+            line: 0,
+            next: 0,
+            error: None,
+        })
+    }
+
+    /// The next page, or `None` at the end (or after a read error, kept in
+    /// `error`).
+    fn next(&mut self) -> Option<Item> {
+        let (label, text) = match &self.pages {
+            Pages::Files(_) => {
+                let file = self.files.next()?;
+                let name = file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let text =
+                    std::fs::read_to_string(&file).map_err(|e| format!("cannot read it: {e}"));
+                (Label::File(name), text)
+            }
+            Pages::Lines(path) => loop {
+                let reader = self.lines.as_mut()?;
+                self.line += 1;
+                let line = match next_line(reader) {
+                    Ok(Some(line)) => line,
+                    Ok(None) => return None,
+                    Err(e) => {
+                        self.error = Some(CliError::Input(format!(
+                            "cannot read {} at line {}: {e}",
+                            path.display(),
+                            self.line
+                        )));
+                        self.lines = None;
+                        return None;
+                    }
+                };
+                let text = match line {
+                    Line::Text(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => continue,
+                    Line::Text(bytes) => {
+                        String::from_utf8(bytes).map_err(|e| format!("the line is not UTF-8: {e}"))
+                    }
+                    Line::TooLong(bytes) => Err(format!(
+                        "the line is {bytes} bytes, more than the {MAX_LINE_BYTES} bytes a page may have"
+                    )),
+                };
+                break (Label::Line(self.line), text);
+            },
+        };
+        let index = self.next;
+        self.next += 1;
+        Some(Item { index, label, text })
+    }
+}
+
+/// Results waiting for the ones before them, and what was printed.
+struct Output {
+    /// The index of the next Result to print.
+    next: usize,
+    waiting: BTreeMap<usize, Done>,
+    totals: Totals,
+    progress: Option<Instant>,
 }
 
 /// Processes every page of `pages` with `pipeline` and prints each Result.
@@ -128,27 +217,22 @@ pub fn replay(
     }
     let jobs = jobs.max(1);
     let started = Instant::now();
-    let (work_tx, work_rx) = sync_channel::<Item>(jobs);
-    let (done_tx, done_rx) = channel::<Done>();
-    let (token_tx, token_rx) = sync_channel::<()>(jobs * IN_FLIGHT_PER_JOB);
-    for _ in 0..jobs * IN_FLIGHT_PER_JOB {
-        let _ = token_tx.send(());
-    }
-    let work_rx = Arc::new(Mutex::new(work_rx));
-    let mut totals = Totals::default();
-    let read_error = thread::scope(|scope| {
-        let reader = scope.spawn(move || read(pages, &work_tx, &token_rx));
-        for _ in 0..jobs {
-            let work_rx = Arc::clone(&work_rx);
-            let done_tx = done_tx.clone();
-            scope.spawn(move || work(pipeline, &work_rx, &done_tx, format));
-        }
-        drop(done_tx);
-        print_in_order(&done_rx, &token_tx, &mut totals, started);
-        reader.join().unwrap_or_else(|_| {
-            Err(CliError::Input("the page reader stopped unexpectedly".to_owned()))
-        })
+    let input = Mutex::new(Input::open(pages)?);
+    let output = Mutex::new(Output {
+        next: 0,
+        waiting: BTreeMap::new(),
+        totals: Totals::default(),
+        progress: std::io::stderr().is_terminal().then(Instant::now),
     });
+    let printed = Condvar::new();
+    let limit = jobs * IN_FLIGHT_PER_JOB;
+    thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| work(pipeline, &input, &output, &printed, limit, format, started));
+        }
+    });
+    let _ = std::io::stdout().flush();
+    let totals = output.into_inner().map(|o| o.totals).unwrap_or_default();
     let seconds = started.elapsed().as_secs_f64();
     let rate = if seconds > 0.0 {
         totals.pages as f64 / seconds
@@ -162,7 +246,9 @@ pub fn replay(
         "{} pages, {} events, {} handler errors in {seconds:.2} s ({rate:.0} pages/s)",
         totals.pages, totals.events, totals.errors
     );
-    read_error?;
+    if let Some(error) = input.into_inner().ok().and_then(|i| i.error) {
+        return Err(error);
+    }
     Ok(if totals.bad > 0 {
         ExitCode::from(1)
     } else {
@@ -170,64 +256,104 @@ pub fn replay(
     })
 }
 
-/// Reads pages in order, each after a place in flight is free.
-fn read(pages: Pages, work: &SyncSender<Item>, tokens: &Receiver<()>) -> Result<(), CliError> {
-    let mut index = 0;
-    let mut send = |label: Label, text: Result<String, String>| -> bool {
-        if tokens.recv().is_err() {
-            return false;
-        }
-        let item = Item { index, label, text };
-        index += 1;
-        work.send(item).is_ok()
-    };
-    match pages {
-        Pages::Files(files) => {
-            for file in files {
-                let name = file
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read it: {e}"));
-                if !send(Label::File(name), text) {
-                    break;
-                }
-            }
-        }
-        Pages::Lines(path) => {
-            let file = File::open(&path).map_err(|e| {
-                CliError::Input(format!("cannot read the pages {}: {e}", path.display()))
-            })?;
-            let mut reader = BufReader::new(file);
-            let mut number = 0u64;
-            loop {
-                number += 1;
-                let line = match next_line(&mut reader) {
-                    Ok(Some(line)) => line,
-                    Ok(None) => break,
-                    Err(e) => {
-                        return Err(CliError::Input(format!(
-                            "cannot read {} at line {number}: {e}",
-                            path.display()
-                        )));
-                    }
+/// Reads, processes and prints pages until the input ends. A worker waits
+/// before reading while more than `limit` pages are ahead of the printed
+/// ones, so one slow page cannot make the others pile up in memory.
+fn work(
+    pipeline: &Pipeline,
+    input: &Mutex<Input>,
+    output: &Mutex<Output>,
+    printed: &Condvar,
+    limit: usize,
+    format: Format,
+    started: Instant,
+) {
+    loop {
+        let item = {
+            let Ok(mut input) = input.lock() else {
+                return;
+            };
+            let Ok(mut out) = output.lock() else {
+                return;
+            };
+            while input.next >= out.next + limit {
+                out = match printed.wait(out) {
+                    Ok(out) => out,
+                    Err(_) => return,
                 };
-                let text = match line {
-                    Line::Text(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => continue,
-                    Line::Text(bytes) => {
-                        String::from_utf8(bytes).map_err(|e| format!("the line is not UTF-8: {e}"))
-                    }
-                    Line::TooLong(bytes) => Err(format!(
-                        "the line is {bytes} bytes, more than the {MAX_LINE_BYTES} bytes a page may have"
-                    )),
-                };
-                if !send(Label::Line(number), text) {
-                    break;
-                }
             }
-        }
+            drop(out);
+            input.next()
+        };
+        let Some(item) = item else {
+            return;
+        };
+        let done = process(pipeline, item, format);
+        let Ok(mut out) = output.lock() else {
+            return;
+        };
+        out.waiting.insert(done.index, done);
+        print_ready(&mut out, started);
+        printed.notify_all();
     }
-    Ok(())
+}
+
+/// Processes one page.
+fn process(pipeline: &Pipeline, item: Item, format: Format) -> Done {
+    let page = item.text.and_then(|text| {
+        PageInput::parse(&text).map_err(|e| match e {
+            PageError::Json(message) => format!("not valid JSON: {message}"),
+            shape => shape.to_string(),
+        })
+    });
+    match page {
+        Ok(page) => {
+            let result = pipeline.process(&page);
+            Done {
+                index: item.index,
+                text: output(&item.label, &result, format),
+                events: result.events.len(),
+                errors: result.events.iter().map(|e| e.errors.len()).sum(),
+                bad: false,
+            }
+        }
+        Err(message) => Done {
+            index: item.index,
+            text: bad_page(&item.label, &message, format),
+            events: 0,
+            errors: 0,
+            bad: true,
+        },
+    }
+}
+
+/// Prints the Results that are next in input order; shows progress on a
+/// terminal.
+fn print_ready(out: &mut Output, started: Instant) {
+    let stdout = std::io::stdout();
+    let mut stdout = stdout.lock();
+    while let Some(ready) = out.waiting.remove(&out.next) {
+        let _ = stdout.write_all(ready.text.as_bytes());
+        out.totals.pages += 1;
+        out.totals.events += ready.events;
+        out.totals.errors += ready.errors;
+        out.totals.bad += usize::from(ready.bad);
+        out.next += 1;
+    }
+    if let Some(last) = out.progress
+        && last.elapsed() > Duration::from_millis(200)
+    {
+        let _ = stdout.flush();
+        let seconds = started.elapsed().as_secs_f64().max(f64::EPSILON);
+        eprint!(
+            "\r\x1b[K{} pages, {} events, {} handler errors ({:.0} pages/s)",
+            out.totals.pages,
+            out.totals.events,
+            out.totals.errors,
+            out.totals.pages as f64 / seconds
+        );
+        out.progress = Some(Instant::now());
+    }
 }
 
 /// A line of the input.
@@ -276,65 +402,17 @@ fn next_line(reader: &mut impl BufRead) -> std::io::Result<Option<Line>> {
     Ok(Some(Line::TooLong(skipped)))
 }
 
-/// Processes pages until the input ends.
-fn work(
-    pipeline: &Pipeline,
-    items: &Mutex<Receiver<Item>>,
-    done: &std::sync::mpsc::Sender<Done>,
-    format: Format,
-) {
-    loop {
-        let item = match items.lock() {
-            Ok(items) => items.recv(),
-            Err(_) => return,
-        };
-        let Ok(item) = item else {
-            return;
-        };
-        let page = item.text.and_then(|text| {
-            PageInput::parse(&text).map_err(|e| match e {
-                PageError::Json(message) => format!("not valid JSON: {message}"),
-                shape => shape.to_string(),
-            })
-        });
-        let finished = match page {
-            Ok(page) => {
-                let result = pipeline.process(&page);
-                Done {
-                    index: item.index,
-                    text: output(&item.label, &result, format),
-                    events: result.events.len(),
-                    errors: result.events.iter().map(|e| e.errors.len()).sum(),
-                    bad: false,
-                }
-            }
-            Err(message) => Done {
-                index: item.index,
-                text: bad_page(&item.label, &message, format),
-                events: 0,
-                errors: 0,
-                bad: true,
-            },
-        };
-        if done.send(finished).is_err() {
-            return;
-        }
-    }
-}
-
 /// A page's Result as printed: one NDJSON line with `"page"` first, or the
 /// page's rendering under a header.
 fn output(label: &Label, result: &PageResult, format: Format) -> String {
     match format {
         Format::Ndjson | Format::Json => {
-            let mut line = Map::new();
-            line.insert("page".to_owned(), label.json());
-            if let Ok(Value::Object(fields)) = serde_json::to_value(result) {
-                line.extend(fields);
-            }
-            let mut text = Value::Object(line).to_string();
-            text.push('\n');
-            text
+            // `{"page":…,` then the Result's own fields, without copying it
+            // into a map first.
+            let fields = serde_json::to_string(result).unwrap_or_else(|_| "{}".to_owned());
+            let rest = fields.strip_prefix('{').unwrap_or("}");
+            let separator = if rest == "}" { "" } else { "," };
+            format!("{{\"page\":{}{separator}{rest}\n", label.json())
         }
         Format::Js => format!("// page {}\n{}", label.describe(), render(result, format)),
         Format::Pretty => format!("page {}\n{}\n", label.describe(), render(result, format)),
@@ -353,45 +431,4 @@ fn bad_page(label: &Label, message: &str, format: Format) -> String {
         Format::Js => format!("// page {}: bad_page: {message}\n", label.describe()),
         Format::Pretty => format!("page {}\nbad_page: {message}\n\n", label.describe()),
     }
-}
-
-/// Prints results in input order as they arrive, handing a place in flight
-/// back for each; shows progress on a terminal.
-fn print_in_order(
-    done: &Receiver<Done>,
-    tokens: &SyncSender<()>,
-    totals: &mut Totals,
-    started: Instant,
-) {
-    let progress = std::io::stderr().is_terminal();
-    let mut last_progress = Instant::now();
-    let mut waiting = BTreeMap::new();
-    let mut next = 0;
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    for finished in done {
-        waiting.insert(finished.index, finished);
-        while let Some(ready) = waiting.remove(&next) {
-            let _ = out.write_all(ready.text.as_bytes());
-            totals.pages += 1;
-            totals.events += ready.events;
-            totals.errors += ready.errors;
-            totals.bad += usize::from(ready.bad);
-            next += 1;
-            let _ = tokens.try_send(());
-        }
-        if progress && last_progress.elapsed() > Duration::from_millis(200) {
-            let _ = out.flush();
-            let seconds = started.elapsed().as_secs_f64();
-            eprint!(
-                "\r\x1b[K{} pages, {} events, {} handler errors ({:.0} pages/s)",
-                totals.pages,
-                totals.events,
-                totals.errors,
-                totals.pages as f64 / seconds.max(f64::EPSILON)
-            );
-            last_progress = Instant::now();
-        }
-    }
-    let _ = out.flush();
 }

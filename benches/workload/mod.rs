@@ -8,6 +8,7 @@
 use serde_json::{Value, json};
 
 /// The config the workload is measured with.
+#[allow(dead_code, reason = "the mixed_pages example writes pages only")]
 pub const CONFIG: &str = include_str!("../../fixtures/configs/shop-mixed.json");
 
 /// Page templates and how many of every 20 pages are of each kind.

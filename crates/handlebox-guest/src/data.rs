@@ -10,10 +10,13 @@ use handlebox_protocol::PageText;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-/// One page's data, and `digitalData` split at its top level once read.
+/// One page's data, `digitalData` split at its top level once read, and
+/// the top-level values read so far.
 struct PageData {
     text: PageText,
     top: Option<HashMap<String, Box<RawValue>>>,
+    parsed: HashMap<String, Value>,
+    whole: Option<Value>,
 }
 
 thread_local! {
@@ -22,7 +25,14 @@ thread_local! {
 
 /// Makes `text` the page the helpers read.
 pub(crate) fn open(text: PageText) {
-    DATA.with(|slot| *slot.borrow_mut() = Some(PageData { text, top: None }));
+    DATA.with(|slot| {
+        *slot.borrow_mut() = Some(PageData {
+            text,
+            top: None,
+            parsed: HashMap::new(),
+            whole: None,
+        });
+    });
 }
 
 /// Replaces the page's `digitalData`.
@@ -31,6 +41,8 @@ pub(crate) fn set_digital_data(value: Box<RawValue>) {
         if let Some(data) = slot.borrow_mut().as_mut() {
             data.text.digital_data = value;
             data.top = None;
+            data.parsed.clear();
+            data.whole = None;
         }
     });
 }
@@ -61,7 +73,7 @@ pub(crate) fn digital_data(
     let path = match args.first() {
         None => None,
         Some(value) if value.is_null_or_undefined() => None,
-        Some(value) => Some(value.to_string(context)?.to_std_string_escaped()),
+        Some(value) => Some(crate::world::text(&value.to_string(context)?)),
     };
     let steps = path.as_deref().map(steps).unwrap_or_default();
     let found = DATA.with(|slot| -> JsResult<Option<(Value, usize)>> {
@@ -70,20 +82,35 @@ pub(crate) fn digital_data(
             return Ok(None);
         };
         let text = &data.text.digital_data;
-        let (start, taken) = match steps.first() {
+        let (start, mut taken) = match steps.first() {
             Some(first) if text.get().trim_start().starts_with('{') => {
                 if data.top.is_none() {
                     data.top = Some(parse(text, "digitalData")?);
                 }
-                match data.top.as_ref().and_then(|top| top.get(first.as_str())) {
-                    Some(raw) => (parse::<Value>(raw, "digitalData")?, 1),
+                if !data.parsed.contains_key(first.as_str()) {
+                    let Some(raw) = data.top.as_ref().and_then(|top| top.get(first.as_str()))
+                    else {
+                        return Ok(None);
+                    };
+                    let value = parse::<Value>(raw, "digitalData")?;
+                    data.parsed.insert(first.clone(), value);
+                }
+                match data.parsed.get(first.as_str()) {
+                    Some(value) => (value, 1),
                     None => return Ok(None),
                 }
             }
-            _ => (parse::<Value>(text, "digitalData")?, 0),
+            _ => {
+                if data.whole.is_none() {
+                    data.whole = Some(parse::<Value>(text, "digitalData")?);
+                }
+                match data.whole.as_ref() {
+                    Some(value) => (value, 0),
+                    None => return Ok(None),
+                }
+            }
         };
-        let mut current = &start;
-        let mut taken = taken;
+        let mut current = start;
         while let Some(step) = steps.get(taken) {
             let next = match current {
                 Value::Object(map) => map.get(step.as_str()),

@@ -5,6 +5,7 @@
 //! comes back once, as JSON text, after the last step.
 
 use boa_engine::JsValue;
+use serde_json::value::RawValue;
 use handlebox_protocol::{CallId, CallRecord, ErrorInfo, ErrorKind, Response, SetFailure, Step};
 
 use crate::world::{Invoked, World};
@@ -93,7 +94,12 @@ pub(crate) fn run(world: &mut World, text: &str, steps: &[Step], skips: &Skips<'
             text.to_owned()
         }
     };
-    Response::Ran { event, calls }
+    match RawValue::from_string(event) {
+        Ok(event) => Response::Ran { event, calls },
+        Err(e) => Response::Refused {
+            error: output(&format!("the event after its handlers is not JSON: {e}")),
+        },
+    }
 }
 
 /// Runs one call unless it is skipped; the record, and the returned value.
@@ -301,7 +307,7 @@ fn event_name(world: &mut World, event: &JsValue) -> String {
     world
         .runtime_call("eventName", std::slice::from_ref(event))
         .ok()
-        .and_then(|name| name.as_string().map(|s| s.to_std_string_escaped()))
+        .and_then(|name| name.as_string().map(|s| crate::world::text(&s)))
         .unwrap_or_default()
 }
 

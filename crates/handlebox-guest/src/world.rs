@@ -34,14 +34,22 @@ thread_local! {
     static LOGS: RefCell<LogBuffer> = RefCell::new(LogBuffer::default());
 }
 
+/// A JavaScript string as Rust text; a lone surrogate is written as its
+/// escape, as `to_std_string_escaped` writes it.
+pub(crate) fn text(value: &boa_engine::JsString) -> String {
+    value
+        .to_std_string()
+        .unwrap_or_else(|_| value.to_std_string_escaped())
+}
+
 fn host_log(_this: &JsValue, args: &[JsValue], _context: &mut Context) -> JsResult<JsValue> {
-    let text = |i: usize| {
+    let arg = |i: usize| {
         args.get(i)
             .and_then(JsValue::as_string)
-            .map(|s| s.to_std_string_escaped())
+            .map(|s| text(&s))
             .unwrap_or_default()
     };
-    let (level, mut message) = (text(0), text(1));
+    let (level, mut message) = (arg(0), arg(1));
     LOGS.with(|logs| {
         let mut logs = logs.borrow_mut();
         if logs.lines.len() >= logs.max_lines {

@@ -335,8 +335,8 @@ pub enum Response {
     },
     /// The outcome of an event's plan.
     Ran {
-        /// The event after every step, as JSON text.
-        event: String,
+        /// The event after every step.
+        event: Box<RawValue>,
         /// Every call, in the order they ran.
         calls: Vec<CallRecord>,
     },

@@ -95,6 +95,65 @@ impl Image {
 mod tests {
     use super::*;
 
+    /// Reads an unsigned LEB128 number at `at`.
+    fn leb(bytes: &[u8], at: &mut usize) -> u64 {
+        let (mut value, mut shift) = (0u64, 0);
+        loop {
+            let byte = bytes[*at];
+            *at += 1;
+            value |= u64::from(byte & 0x7f) << shift;
+            shift += 7;
+            if byte & 0x80 == 0 {
+                return value;
+            }
+        }
+    }
+
+    /// Whether each global of the module is mutable, from its global section.
+    fn mutable_globals(wasm: &[u8]) -> Vec<bool> {
+        let mut at = 8;
+        while at < wasm.len() {
+            let id = wasm[at];
+            at += 1;
+            let size = leb(wasm, &mut at) as usize;
+            if id == 6 {
+                let mut inner = at;
+                let count = leb(wasm, &mut inner);
+                let mut found = Vec::new();
+                for _ in 0..count {
+                    let mutable = wasm[inner + 1] == 1;
+                    inner += 2;
+                    // The constant expression: one instruction, then `end`.
+                    let op = wasm[inner];
+                    inner += 1;
+                    match op {
+                        0x41 | 0x42 | 0x23 => {
+                            leb(wasm, &mut inner);
+                        }
+                        0x43 => inner += 4,
+                        0x44 => inner += 8,
+                        other => panic!("unexpected constant instruction {other:#x}"),
+                    }
+                    assert_eq!(wasm[inner], 0x0b, "one instruction per initialiser");
+                    inner += 1;
+                    found.push(mutable);
+                }
+                return found;
+            }
+            at += size;
+        }
+        Vec::new()
+    }
+
+    #[test]
+    fn the_guest_keeps_its_state_in_memory() {
+        // One mutable global, the shadow-stack pointer, which every export
+        // restores before it returns: memory is the whole state an image
+        // must carry.
+        let mutable = mutable_globals(crate::cache::GUEST_WASM);
+        assert_eq!(mutable.iter().filter(|m| **m).count(), 1, "{mutable:?}");
+    }
+
     #[test]
     fn keeps_only_changed_pages_in_runs() {
         let before = vec![0u8; 8 * PAGE];

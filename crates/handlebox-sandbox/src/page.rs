@@ -342,7 +342,7 @@ impl Page {
                 Ok(Response::Ran { event, calls }) => {
                     let costs = instance.take_costs();
                     self.digital_data_changed = false;
-                    return Ok(self.event_outcome(&event, calls, &costs, &trapped));
+                    return Ok(self.event_outcome(event.get(), calls, &costs, &trapped));
                 }
                 Ok(Response::Refused { error }) => {
                     self.digital_data_changed = false;
