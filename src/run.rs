@@ -71,7 +71,12 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
             ..SandboxConfig::default()
         })?;
         let pipeline = files::pipeline(&sandbox, configs, &name)?;
-        return replay::replay(&pipeline, pages, jobs, args.format.unwrap_or(Format::Ndjson));
+        return replay::replay(
+            &pipeline,
+            pages,
+            jobs,
+            args.format.unwrap_or(Format::Ndjson),
+        );
     }
     let page = files::read_page(Some(&args.page))?;
     let sandbox = Sandbox::new(SandboxConfig::default())?;

@@ -54,10 +54,19 @@ fn ndjson_pages_come_back_in_order_with_bad_lines_in_place() {
     std::fs::write(&file, text + "\n").expect("write pages");
 
     let out = run(&file, &["--jobs", "2"]);
-    assert_eq!(out.status.code(), Some(1), "bad pages end with 1: {}", stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "bad pages end with 1: {}",
+        stderr(&out)
+    );
     let results = lines(&out);
     let labels: Vec<&Value> = results.iter().map(|r| &r["page"]).collect();
-    assert_eq!(labels, [1, 2, 4, 5, 6, 7], "blank line 3 is skipped, numbers are lines");
+    assert_eq!(
+        labels,
+        [1, 2, 4, 5, 6, 7],
+        "blank line 3 is skipped, numbers are lines"
+    );
     assert_eq!(results[2]["error"]["code"], "bad_page");
     assert!(
         results[2]["error"]["message"]
@@ -72,7 +81,15 @@ fn ndjson_pages_come_back_in_order_with_bad_lines_in_place() {
         assert!(results[good]["error"].is_null());
     }
     // The thank-you page's Result is the one `run` gives for it alone.
-    let alone = handlebox(&["run", "--config", SHOP, "--page", "fixtures/pages/thank-you.json", "--format", "json"]);
+    let alone = handlebox(&[
+        "run",
+        "--config",
+        SHOP,
+        "--page",
+        "fixtures/pages/thank-you.json",
+        "--format",
+        "json",
+    ]);
     let mut expected: Value = serde_json::from_slice(&alone.stdout).expect("json");
     expected
         .as_object_mut()
@@ -83,7 +100,9 @@ fn ndjson_pages_come_back_in_order_with_bad_lines_in_place() {
     let summary = stderr(&out);
     let last = summary.lines().last().unwrap_or_default();
     assert!(
-        last.starts_with("6 pages, ") && last.contains(" handler errors in ") && last.ends_with(" pages/s)"),
+        last.starts_with("6 pages, ")
+            && last.contains(" handler errors in ")
+            && last.ends_with(" pages/s)"),
         "{summary}"
     );
 }
@@ -92,12 +111,18 @@ fn ndjson_pages_come_back_in_order_with_bad_lines_in_place() {
 fn jobs_do_not_change_the_output() {
     let dir = temp_dir("replay-jobs");
     let file = dir.join("mixed.jsonl");
-    let pages: Vec<String> = ["thank-you-6kb.json", "listing-24.json", "product.json", "cart.json", "home-anonymous.json"]
-        .iter()
-        .cycle()
-        .take(40)
-        .map(|name| page(name))
-        .collect();
+    let pages: Vec<String> = [
+        "thank-you-6kb.json",
+        "listing-24.json",
+        "product.json",
+        "cart.json",
+        "home-anonymous.json",
+    ]
+    .iter()
+    .cycle()
+    .take(40)
+    .map(|name| page(name))
+    .collect();
     std::fs::write(&file, pages.join("\n")).expect("write pages");
     let one = run(&file, &["--jobs", "1"]);
     let four = run(&file, &["--jobs", "4", "--format", "ndjson"]);
@@ -120,7 +145,13 @@ fn a_directory_replays_its_json_files_in_name_order() {
     let labels: Vec<&Value> = results.iter().map(|r| &r["page"]).collect();
     assert_eq!(labels, ["a.json", "b.json", "c.json"]);
     assert_eq!(results[2]["error"]["code"], "bad_page");
-    assert!(stderr(&out).lines().last().unwrap_or_default().starts_with("3 pages, "));
+    assert!(
+        stderr(&out)
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .starts_with("3 pages, ")
+    );
 }
 
 #[test]
@@ -130,7 +161,11 @@ fn many_pages_refuse_the_one_page_json_format() {
     std::fs::write(&file, page("thank-you.json")).expect("write");
     let out = run(&file, &["--format", "json"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("use --format ndjson"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("use --format ndjson"),
+        "{}",
+        stderr(&out)
+    );
     assert!(out.stdout.is_empty());
 }
 
@@ -138,7 +173,10 @@ fn many_pages_refuse_the_one_page_json_format() {
 fn an_overlong_line_is_reported_and_the_run_goes_on() {
     let dir = temp_dir("replay-long");
     let file = dir.join("pages.ndjson");
-    let long = format!("{{\"digitalData\": {{\"x\": \"{}\"}}}}", "a".repeat(17 << 20));
+    let long = format!(
+        "{{\"digitalData\": {{\"x\": \"{}\"}}}}",
+        "a".repeat(17 << 20)
+    );
     std::fs::write(&file, [long, page("thank-you.json")].join("\n")).expect("write");
     let out = run(&file, &["--jobs", "1"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));

@@ -5,8 +5,8 @@
 //! comes back once, as JSON text, after the last step.
 
 use boa_engine::JsValue;
-use serde_json::value::RawValue;
 use handlebox_protocol::{CallId, CallRecord, ErrorInfo, ErrorKind, Response, SetFailure, Step};
+use serde_json::value::RawValue;
 
 use crate::world::{Invoked, World};
 
@@ -86,7 +86,10 @@ pub(crate) fn run(world: &mut World, text: &str, steps: &[Step], skips: &Skips<'
     let event = match world.stringify_within(event, "the event after its handlers", limit) {
         Ok(Some(text)) => text,
         Ok(None) => {
-            blame(&mut calls, output("the event after its handlers is not an object"));
+            blame(
+                &mut calls,
+                output("the event after its handlers is not an object"),
+            );
             text.to_owned()
         }
         Err(error) => {
@@ -205,7 +208,9 @@ fn write(
     value: JsValue,
 ) -> Result<Option<SetFailure>, ErrorInfo> {
     let (root, path) = match target {
-        Target::Event { prop } if is_key(prop) => return world.set(event, prop, value).map(|()| None),
+        Target::Event { prop } if is_key(prop) => {
+            return world.set(event, prop, value).map(|()| None);
+        }
         Target::Product { object, prop, .. } if is_key(prop) => {
             return world.set(object, prop, value).map(|()| None);
         }
@@ -274,7 +279,10 @@ fn each(
     inner: Option<&str>,
     prefix: &str,
 ) -> Result<Vec<(String, JsValue)>, ErrorInfo> {
-    let Some(values) = world.own(container, items)?.filter(|v| v.as_object().is_some_and(|o| o.is_array())) else {
+    let Some(values) = world
+        .own(container, items)?
+        .filter(|v| v.as_object().is_some_and(|o| o.is_array()))
+    else {
         return Ok(Vec::new());
     };
     let length = world.get(&values, "length")?.as_number().unwrap_or(0.0) as usize;

@@ -11,8 +11,7 @@ use boa_engine::object::FunctionObjectBuilder;
 use boa_engine::object::builtins::JsPromise;
 use boa_engine::{Context, JsError, JsResult, JsValue, NativeFunction, Script, Source, js_string};
 use handlebox_protocol::{
-    CallId, ErrorInfo, ErrorKind, GuestLimits, HandlerSource, LogLine, NULL_IN_JSON, Response,
-    Role,
+    CallId, ErrorInfo, ErrorKind, GuestLimits, HandlerSource, LogLine, NULL_IN_JSON, Response, Role,
 };
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -357,7 +356,14 @@ impl World {
             Ok(arg) => arg,
             Err(error) => return called(None, None, Invoked::failed(error)),
         };
-        let invoked = self.invoke(index, &arg, CallId { step: 0, item: None });
+        let invoked = self.invoke(
+            index,
+            &arg,
+            CallId {
+                step: 0,
+                item: None,
+            },
+        );
         if self.is_override(index) {
             // As in a browser, what an override changed before it threw stays changed.
             let changed = self.stringify(arg, "the changed argument");
@@ -388,7 +394,11 @@ impl World {
     }
 
     /// Calls the runtime's function `name`.
-    pub(crate) fn runtime_call(&mut self, name: &str, args: &[JsValue]) -> Result<JsValue, ErrorInfo> {
+    pub(crate) fn runtime_call(
+        &mut self,
+        name: &str,
+        args: &[JsValue],
+    ) -> Result<JsValue, ErrorInfo> {
         self.runtime
             .call(name, args, &mut self.context)
             .map_err(|e| internal(&e))
@@ -396,7 +406,11 @@ impl World {
 
     /// `object[name]` when `object` is an object with an own property
     /// `name`.
-    pub(crate) fn own(&mut self, object: &JsValue, name: &str) -> Result<Option<JsValue>, ErrorInfo> {
+    pub(crate) fn own(
+        &mut self,
+        object: &JsValue,
+        name: &str,
+    ) -> Result<Option<JsValue>, ErrorInfo> {
         let Some(target) = object.as_object() else {
             return Ok(None);
         };
@@ -442,7 +456,12 @@ impl World {
     }
 
     /// `object[key] = value`, as a strict-mode assignment.
-    pub(crate) fn set(&mut self, object: &JsValue, key: &str, value: JsValue) -> Result<(), ErrorInfo> {
+    pub(crate) fn set(
+        &mut self,
+        object: &JsValue,
+        key: &str,
+        value: JsValue,
+    ) -> Result<(), ErrorInfo> {
         let Some(object) = object.as_object() else {
             return Err(errors::input(format!("cannot write {key} on a primitive")));
         };

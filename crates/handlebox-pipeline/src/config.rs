@@ -121,7 +121,11 @@ impl HandlerOptions {
                 event: e.event.clone(),
             });
         }
-        for e in self.enrichments.iter().filter(|e| e.scope == Scope::Product) {
+        for e in self
+            .enrichments
+            .iter()
+            .filter(|e| e.scope == Scope::Product)
+        {
             steps.push(Step::ProductVariable {
                 handler: e.handler,
                 prop: e.prop.clone(),

@@ -195,7 +195,12 @@ impl<'p> PageRun<'p> {
             );
             return Vec::new();
         }
-        let old_cart = self.data.digital_data.get("cart").cloned().unwrap_or_default();
+        let old_cart = self
+            .data
+            .digital_data
+            .get("cart")
+            .cloned()
+            .unwrap_or_default();
         let changes = cart::changes(&old_cart, new_cart);
         self.dd_map().insert("cart".into(), new_cart.clone());
         self.dd_changed = true;
@@ -284,10 +289,16 @@ impl<'p> PageRun<'p> {
         if plan.is_empty() {
             return;
         }
-        let label = |step: &Step| project.label(step.handler()).unwrap_or("handler").to_owned();
+        let label = |step: &Step| {
+            project
+                .label(step.handler())
+                .unwrap_or("handler")
+                .to_owned()
+        };
         let failed = |out: &mut EventResult, message: String| {
             for step in plan {
-                out.errors.push(sandbox_error(&label(step), message.clone()));
+                out.errors
+                    .push(sandbox_error(&label(step), message.clone()));
             }
         };
         if self.sandbox.is_none() {

@@ -313,7 +313,11 @@ impl Page {
     /// plan runs again on a fresh instance without it (the earlier calls run
     /// again there, and only that run is reported), so every call of the
     /// plan is in the outcome.
-    pub fn run_event(&mut self, steps: &[Step], event: &Value) -> Result<EventOutcome, SandboxError> {
+    pub fn run_event(
+        &mut self,
+        steps: &[Step],
+        event: &Value,
+    ) -> Result<EventOutcome, SandboxError> {
         let count = self.project.len();
         if let Some(step) = steps.iter().find(|s| s.handler() >= count) {
             return Err(SandboxError::NoSuchHandler {

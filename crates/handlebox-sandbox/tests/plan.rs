@@ -78,7 +78,9 @@ fn steps_share_one_event_in_the_reference_order() {
         variable(2, "echo"),
         product_variable(3, "id"),
     ];
-    let outcome = page.run_event(&steps, &transaction_event()).expect("plan runs");
+    let outcome = page
+        .run_event(&steps, &transaction_event())
+        .expect("plan runs");
     assert_eq!(errors(&outcome), vec![None; 6]);
     let event = &outcome.event;
     assert_eq!(event["user"]["email"], "x@shop.example");
@@ -131,7 +133,11 @@ fn a_variable_filtered_by_event_name_reads_the_name_after_the_override() {
     let outcome = page
         .run_event(&steps, &json!({"name": "Viewed Page"}))
         .expect("plan runs");
-    assert_eq!(outcome.calls.len(), 2, "the filtered-out variable is not called");
+    assert_eq!(
+        outcome.calls.len(),
+        2,
+        "the filtered-out variable is not called"
+    );
     assert_eq!(outcome.event, json!({"name": "Renamed", "a": 1}));
 }
 
@@ -140,14 +146,23 @@ fn writing_through_null_is_reported_where_the_reference_throws() {
     let project = project(vec![HandlerSpec::variable("v", "return 5;")]);
     let mut page = open(&project);
     let outcome = page
-        .run_event(&[variable(0, "user.score")], &json!({"name": "x", "user": null}))
+        .run_event(
+            &[variable(0, "user.score")],
+            &json!({"name": "x", "user": null}),
+        )
         .expect("plan runs");
     let failure = outcome.calls[0].set_failure.as_ref().expect("a failure");
-    assert_eq!((failure.path.as_str(), failure.at.as_str()), ("user.score", "user"));
+    assert_eq!(
+        (failure.path.as_str(), failure.at.as_str()),
+        ("user.score", "user")
+    );
     assert_eq!(outcome.calls[0].outcome.value, None);
     assert_eq!(outcome.event, json!({"name": "x", "user": null}));
     let outcome = page
-        .run_event(&[variable(0, "a.b[0]")], &json!({"name": "x", "a": {"b": []}}))
+        .run_event(
+            &[variable(0, "a.b[0]")],
+            &json!({"name": "x", "a": {"b": []}}),
+        )
         .expect("plan runs");
     assert!(outcome.calls[0].set_failure.is_none());
     assert_eq!(outcome.event["a"]["b"], json!([5]));
@@ -174,24 +189,42 @@ fn an_event_left_unconvertible_fails_the_last_call_and_goes_on_unchanged() {
     let mut page = open(&project);
     let input = json!({"name": "Viewed Page"});
     let outcome = page
-        .run_event(&[Step::Override { handler: 0 }, variable(1, "spot")], &input)
+        .run_event(
+            &[Step::Override { handler: 0 }, variable(1, "spot")],
+            &input,
+        )
         .expect("plan runs");
     assert_eq!(outcome.event, input);
     assert_eq!(errors(&outcome), [None, Some(ErrorKind::Output)]);
-    assert_eq!(outcome.calls[1].outcome.value, None, "its value was not kept");
+    assert_eq!(
+        outcome.calls[1].outcome.value, None,
+        "its value was not kept"
+    );
 }
 
 #[test]
 fn a_trap_costs_its_own_call_and_the_plan_finishes_on_a_fresh_instance() {
     let project = project(vec![
-        HandlerSpec::variable("counter", "globalThis.n = (globalThis.n || 0) + 1; return globalThis.n;"),
-        HandlerSpec::variable("loops on sku-2", "if (product.id === 'sku-2') { while (true) {} } return 'ok';")
-            .with_scope(Scope::Product),
+        HandlerSpec::variable(
+            "counter",
+            "globalThis.n = (globalThis.n || 0) + 1; return globalThis.n;",
+        ),
+        HandlerSpec::variable(
+            "loops on sku-2",
+            "if (product.id === 'sku-2') { while (true) {} } return 'ok';",
+        )
+        .with_scope(Scope::Product),
         HandlerSpec::variable("after", "return 'after';"),
     ]);
     let mut page = open(&project);
-    let steps = [variable(0, "n"), product_variable(1, "checked"), variable(2, "later")];
-    let outcome = page.run_event(&steps, &transaction_event()).expect("plan runs");
+    let steps = [
+        variable(0, "n"),
+        product_variable(1, "checked"),
+        variable(2, "later"),
+    ];
+    let outcome = page
+        .run_event(&steps, &transaction_event())
+        .expect("plan runs");
     assert_eq!(
         errors(&outcome),
         [None, None, Some(ErrorKind::Timeout), None, None]
@@ -220,23 +253,35 @@ fn a_handler_stops_running_after_its_strikes() {
     let mut page = open(&project);
     let steps = [variable(0, "a"), variable(1, "b")];
     for _ in 0..STRIKES {
-        let outcome = page.run_event(&steps, &json!({"name": "x"})).expect("plan runs");
+        let outcome = page
+            .run_event(&steps, &json!({"name": "x"}))
+            .expect("plan runs");
         assert_eq!(errors(&outcome), [Some(ErrorKind::Timeout), None]);
         assert!(outcome.calls[0].outcome.trapped);
     }
-    let outcome = page.run_event(&steps, &json!({"name": "x"})).expect("plan runs");
+    let outcome = page
+        .run_event(&steps, &json!({"name": "x"}))
+        .expect("plan runs");
     assert_eq!(errors(&outcome), [Some(ErrorKind::Timeout), None]);
     let stopped = &outcome.calls[0];
     assert!(!stopped.ran && !stopped.outcome.trapped);
     assert!(
-        stopped.outcome.error.as_ref().is_some_and(|e| e.message.starts_with("not run")),
+        stopped
+            .outcome
+            .error
+            .as_ref()
+            .is_some_and(|e| e.message.starts_with("not run")),
         "{:?}",
         stopped.outcome.error
     );
     assert_eq!(outcome.event, json!({"name": "x", "b": 1}));
     assert_eq!(page.instances_used(), 1 + STRIKES);
     let single = page.call(0, &json!({})).expect("call");
-    assert!(single.error.is_some_and(|e| e.message.starts_with("not run")));
+    assert!(
+        single
+            .error
+            .is_some_and(|e| e.message.starts_with("not run"))
+    );
 }
 
 #[test]
@@ -251,7 +296,10 @@ fn every_page_starts_from_the_projects_compiled_image() {
         let outcome = page
             .run_event(&[variable(0, "seen")], &json!({"name": "x"}))
             .expect("plan runs");
-        assert_eq!(outcome.event["seen"], 0, "nothing crosses from the page before");
+        assert_eq!(
+            outcome.event["seen"], 0,
+            "nothing crosses from the page before"
+        );
         let again = page
             .run_event(&[variable(0, "seen")], &json!({"name": "x"}))
             .expect("plan runs");
@@ -261,7 +309,10 @@ fn every_page_starts_from_the_projects_compiled_image() {
 
 #[test]
 fn new_digital_data_reaches_the_next_plan() {
-    let project = project(vec![HandlerSpec::variable("flag", "return _digitalData('user.isSubscribed');")]);
+    let project = project(vec![HandlerSpec::variable(
+        "flag",
+        "return _digitalData('user.isSubscribed');",
+    )]);
     let mut page = open(&project);
     let outcome = page
         .run_event(&[variable(0, "flag")], &json!({"name": "x"}))
