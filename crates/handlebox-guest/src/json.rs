@@ -1,4 +1,5 @@
-//! `JSON.stringify` for plain data, written in Rust: objects whose
+//! JSON text to JavaScript values ([`parse`]), and `JSON.stringify` for
+//! plain data ([`plain`]), written in Rust: objects whose
 //! prototype is `Object.prototype`, arrays, strings, numbers, booleans and
 //! `null`, with values `JSON.stringify` writes as `null` although they are
 //! not (`NaN`, `±Infinity`) marked as `runtime.js`'s `toJson` marks them
@@ -7,9 +8,14 @@
 //! `BigInt`, a cycle, very deep nesting) answers `None`, and the caller
 //! falls back to `toJson`, which is the definition.
 
-use boa_engine::property::PropertyKey;
+use std::borrow::Cow;
+
+use boa_engine::object::ObjectInitializer;
+use boa_engine::object::builtins::JsArray;
+use boa_engine::property::{Attribute, PropertyKey};
 use boa_engine::{Context, JsObject, JsString, JsValue, js_string};
 use handlebox_protocol::NULL_IN_JSON;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 /// Deepest nesting written here; deeper data goes the slow way.
 const MAX_DEPTH: usize = 128;
@@ -17,6 +23,14 @@ const MAX_DEPTH: usize = 128;
 /// The JSON text of `value`, or `None` when it is not plain data (or is
 /// `undefined`, a function or a symbol, which have no JSON text).
 pub(crate) fn plain(value: &JsValue, context: &Context) -> Option<String> {
+    // `JSON.stringify` asks only objects (and BigInts) for `toJSON`.
+    if value.as_object().is_none() {
+        let mut out = Vec::new();
+        return match primitive(value, &mut out)? {
+            Written::Text => String::from_utf8(out).ok(),
+            Written::Nothing => None,
+        };
+    }
     let intrinsics = context.intrinsics().constructors();
     let prototypes = Prototypes {
         object: intrinsics.object().prototype(),
@@ -29,13 +43,13 @@ pub(crate) fn plain(value: &JsValue, context: &Context) -> Option<String> {
         }
     }
     let mut writer = Writer {
-        out: String::new(),
+        out: Vec::new(),
         prototypes,
         to_json,
         stack: Vec::new(),
     };
     match writer.value(value)? {
-        Written::Text => Some(writer.out),
+        Written::Text => String::from_utf8(writer.out).ok(),
         Written::Nothing => None,
     }
 }
@@ -46,7 +60,7 @@ struct Prototypes {
 }
 
 struct Writer {
-    out: String,
+    out: Vec<u8>,
     prototypes: Prototypes,
     to_json: PropertyKey,
     /// The objects being written, to refuse cycles.
@@ -59,20 +73,62 @@ enum Written {
     Nothing,
 }
 
+/// Writes a value that is not an object; `None` for a BigInt.
+fn primitive(value: &JsValue, out: &mut Vec<u8>) -> Option<Written> {
+    if value.is_undefined() || value.is_symbol() {
+        return Some(Written::Nothing);
+    }
+    if value.is_null() {
+        out.extend_from_slice(b"null");
+    } else if let Some(flag) = value.as_boolean() {
+        out.extend_from_slice(if flag { b"true" } else { b"false" });
+    } else if let Some(number) = value.as_number() {
+        number_into(number, out);
+    } else if let Some(text) = value.as_string() {
+        string_into(&text, out);
+    } else {
+        return None;
+    }
+    Some(Written::Text)
+}
+
+fn number_into(number: f64, out: &mut Vec<u8>) {
+    if number.is_finite() {
+        out.extend_from_slice(ryu_js::Buffer::new().format(number).as_bytes());
+    } else {
+        let shown = if number.is_nan() {
+            "fNaN"
+        } else if number > 0.0 {
+            "tInfinity"
+        } else {
+            "t-Infinity"
+        };
+        let mut mark = [0; 4];
+        out.push(b'"');
+        out.extend_from_slice(NULL_IN_JSON.encode_utf8(&mut mark).as_bytes());
+        out.extend_from_slice(shown.as_bytes());
+        out.push(b'"');
+    }
+}
+
+fn string_into(text: &JsString, out: &mut Vec<u8>) {
+    let text: String = char::decode_utf16(text.iter())
+        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect();
+    quote_into(&text, out);
+}
+
+fn quote_into(text: &str, out: &mut Vec<u8>) {
+    // serde_json escapes exactly what JSON.stringify escapes in
+    // well-formed text; writing to a Vec cannot fail.
+    if serde_json::to_writer(&mut *out, text).is_err() {
+        out.extend_from_slice(b"\"\"");
+    }
+}
+
 impl Writer {
     fn value(&mut self, value: &JsValue) -> Option<Written> {
-        if value.is_undefined() || value.is_symbol() {
-            return Some(Written::Nothing);
-        }
-        if value.is_null() {
-            self.out.push_str("null");
-        } else if let Some(flag) = value.as_boolean() {
-            self.out.push_str(if flag { "true" } else { "false" });
-        } else if let Some(number) = value.as_number() {
-            self.number(number);
-        } else if let Some(text) = value.as_string() {
-            self.string(&text);
-        } else if let Some(object) = value.as_object() {
+        if let Some(object) = value.as_object() {
             if object.is_callable() {
                 return Some(Written::Nothing);
             }
@@ -83,44 +139,9 @@ impl Writer {
             let written = self.object(&object);
             self.stack.pop();
             written?;
-        } else {
-            return None;
+            return Some(Written::Text);
         }
-        Some(Written::Text)
-    }
-
-    fn number(&mut self, number: f64) {
-        if number.is_finite() {
-            self.out.push_str(ryu_js::Buffer::new().format(number));
-        } else {
-            let shown = if number.is_nan() {
-                "fNaN"
-            } else if number > 0.0 {
-                "tInfinity"
-            } else {
-                "t-Infinity"
-            };
-            self.out.push('"');
-            self.out.push(NULL_IN_JSON);
-            self.out.push_str(shown);
-            self.out.push('"');
-        }
-    }
-
-    fn string(&mut self, text: &JsString) {
-        let text: String = char::decode_utf16(text.iter())
-            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-            .collect();
-        self.quote(&text);
-    }
-
-    fn quote(&mut self, text: &str) {
-        // serde_json escapes exactly what JSON.stringify escapes in
-        // well-formed text.
-        match serde_json::to_string(text) {
-            Ok(quoted) => self.out.push_str(&quoted),
-            Err(_) => self.out.push_str("\"\""),
-        }
+        primitive(value, &mut self.out)
     }
 
     fn object(&mut self, object: &JsObject) -> Option<()> {
@@ -159,25 +180,25 @@ impl Writer {
             entries.push((key, descriptor.value().cloned().unwrap_or_default()));
         }
         drop(borrowed);
-        self.out.push('{');
+        self.out.push(b'{');
         let mut first = true;
         for (key, value) in entries {
             let mark = self.out.len();
             if !first {
-                self.out.push(',');
+                self.out.push(b',');
             }
             match &key {
-                PropertyKey::String(name) => self.string(name),
-                PropertyKey::Index(index) => self.quote(&index.get().to_string()),
+                PropertyKey::String(name) => string_into(name, &mut self.out),
+                PropertyKey::Index(index) => quote_into(&index.get().to_string(), &mut self.out),
                 PropertyKey::Symbol(_) => continue,
             }
-            self.out.push(':');
+            self.out.push(b':');
             match self.value(&value)? {
                 Written::Text => first = false,
                 Written::Nothing => self.out.truncate(mark),
             }
         }
-        self.out.push('}');
+        self.out.push(b'}');
         Some(())
     }
 
@@ -198,16 +219,105 @@ impl Writer {
             items.push(descriptor.value().cloned().unwrap_or_default());
         }
         drop(borrowed);
-        self.out.push('[');
+        self.out.push(b'[');
         for (i, item) in items.iter().enumerate() {
             if i > 0 {
-                self.out.push(',');
+                self.out.push(b',');
             }
             if let Written::Nothing = self.value(item)? {
-                self.out.push_str("null");
+                self.out.extend_from_slice(b"null");
             }
         }
-        self.out.push(']');
+        self.out.push(b']');
         Some(())
+    }
+}
+
+/// JSON text as a fresh JavaScript value, built directly (no intermediate
+/// `serde_json::Value`), as `JsValue::from_json` builds it: objects with
+/// `Object.prototype`, keys in order (a repeated key keeps its first place
+/// and its last value), integers in the `i32` range as integers.
+pub(crate) fn parse(text: &str, context: &mut Context) -> Result<JsValue, String> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let value = Seed { context }
+        .deserialize(&mut deserializer)
+        .map_err(|e| e.to_string())?;
+    deserializer.end().map_err(|e| e.to_string())?;
+    Ok(value)
+}
+
+/// Builds one JSON value in `context`.
+struct Seed<'c> {
+    context: &'c mut Context,
+}
+
+impl<'de> DeserializeSeed<'de> for Seed<'_> {
+    type Value = JsValue;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<JsValue, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Seed<'_> {
+    type Value = JsValue;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<JsValue, E> {
+        Ok(JsValue::null())
+    }
+
+    fn visit_bool<E: de::Error>(self, value: bool) -> Result<JsValue, E> {
+        Ok(JsValue::new(value))
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<JsValue, E> {
+        Ok(match i32::try_from(value) {
+            Ok(small) => JsValue::new(small),
+            Err(_) => JsValue::new(value as f64),
+        })
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<JsValue, E> {
+        Ok(match i32::try_from(value) {
+            Ok(small) => JsValue::new(small),
+            Err(_) => JsValue::new(value as f64),
+        })
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<JsValue, E> {
+        Ok(JsValue::new(value))
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<JsValue, E> {
+        Ok(JsString::from(value).into())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<JsValue, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(item) = seq.next_element_seed(Seed {
+            context: &mut *self.context,
+        })? {
+            items.push(item);
+        }
+        Ok(JsArray::from_iter(items, self.context).into())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsValue, A::Error> {
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            let value = map.next_value_seed(Seed {
+                context: &mut *self.context,
+            })?;
+            entries.push((JsString::from(key.as_ref()), value));
+        }
+        let mut object = ObjectInitializer::new(self.context);
+        for (key, value) in entries {
+            object.property(key, value, Attribute::all());
+        }
+        Ok(object.build().into())
     }
 }

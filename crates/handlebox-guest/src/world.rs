@@ -384,9 +384,8 @@ impl World {
 
     /// JSON text from the host as a JavaScript value, marked values revived.
     pub(crate) fn parse_arg(&mut self, text: &str) -> Result<JsValue, ErrorInfo> {
-        let value: Value = serde_json::from_str(text)
+        let value = json::parse(text, &mut self.context)
             .map_err(|e| errors::input(format!("argument is not JSON: {e}")))?;
-        let value = json(&value, &mut self.context)?;
         if text.contains(NULL_IN_JSON) {
             return self.runtime_call("revive", &[value]);
         }

@@ -45,6 +45,17 @@ fn main() {
         println!("event(3) warm {:?}", t.elapsed() / 20000);
         return;
     }
+    if std::env::args().nth(1).as_deref() == Some("products") {
+        let project = Project::compile(&sandbox, vec![HandlerSpec::variable("id", "return 1;").with_scope(Scope::Product)]).unwrap();
+        let products: Vec<serde_json::Value> = (0..20).map(|i| serde_json::json!({"id": format!("sku-{i}"), "name": "Red Shoes", "unitSalePrice": 2990, "categoryId": "c-10"})).collect();
+        let listing = serde_json::json!({"name": "Viewed Product Listing", "listing": {"items": products}});
+        let steps = vec![Step::ProductVariable{handler:0, prop:"id".into()}];
+        let mut p = project.open_page(&data).unwrap();
+        let t = Instant::now();
+        for _ in 0..5000 { p.run_event(&steps, &listing).unwrap(); }
+        println!("20 products {:?}", t.elapsed() / 5000);
+        return;
+    }
     if std::env::args().nth(1).as_deref() == Some("open") {
         let t = Instant::now();
         for _ in 0..20000 {
