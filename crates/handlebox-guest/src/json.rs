@@ -20,15 +20,25 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 /// Deepest nesting written here; deeper data goes the slow way.
 const MAX_DEPTH: usize = 128;
 
-/// The JSON text of `value`, or `None` when it is not plain data (or is
-/// `undefined`, a function or a symbol, which have no JSON text).
-pub(crate) fn plain(value: &JsValue, context: &Context) -> Option<String> {
+/// What [`plain`] made of a value.
+pub(crate) enum Plain {
+    /// Its JSON text.
+    Text(String),
+    /// Its JSON is longer than the limit; writing stopped there.
+    TooLarge,
+    /// Not plain data (or `undefined`, a function, a symbol): ask `toJson`.
+    Other,
+}
+
+/// The JSON text of `value`, written up to `limit` bytes.
+pub(crate) fn plain(value: &JsValue, context: &Context, limit: usize) -> Plain {
     // `JSON.stringify` asks only objects (and BigInts) for `toJSON`.
     if value.as_object().is_none() {
         let mut out = Vec::new();
-        return match primitive(value, &mut out)? {
-            Written::Text => String::from_utf8(out).ok(),
-            Written::Nothing => None,
+        return match primitive(value, &mut out) {
+            Some(Written::Text) if out.len() > limit => Plain::TooLarge,
+            Some(Written::Text) => String::from_utf8(out).map_or(Plain::Other, Plain::Text),
+            _ => Plain::Other,
         };
     }
     let intrinsics = context.intrinsics().constructors();
@@ -39,7 +49,7 @@ pub(crate) fn plain(value: &JsValue, context: &Context) -> Option<String> {
     let to_json: PropertyKey = js_string!("toJSON").into();
     for prototype in [&prototypes.object, &prototypes.array] {
         if prototype.borrow().properties().contains_key(&to_json) {
-            return None;
+            return Plain::Other;
         }
     }
     let mut writer = Writer {
@@ -47,10 +57,12 @@ pub(crate) fn plain(value: &JsValue, context: &Context) -> Option<String> {
         prototypes,
         to_json,
         stack: Vec::new(),
+        limit,
     };
-    match writer.value(value)? {
-        Written::Text => String::from_utf8(writer.out).ok(),
-        Written::Nothing => None,
+    match writer.value(value) {
+        _ if writer.out.len() > limit => Plain::TooLarge,
+        Some(Written::Text) => String::from_utf8(writer.out).map_or(Plain::Other, Plain::Text),
+        _ => Plain::Other,
     }
 }
 
@@ -65,6 +77,8 @@ struct Writer {
     to_json: PropertyKey,
     /// The objects being written, to refuse cycles.
     stack: Vec<JsObject>,
+    /// Writing stops once the text is longer than this.
+    limit: usize,
 }
 
 /// Whether a value wrote text or, like `undefined`, has none.
@@ -128,6 +142,9 @@ fn quote_into(text: &str, out: &mut Vec<u8>) {
 
 impl Writer {
     fn value(&mut self, value: &JsValue) -> Option<Written> {
+        if self.out.len() > self.limit {
+            return None;
+        }
         if let Some(object) = value.as_object() {
             if object.is_callable() {
                 return Some(Written::Nothing);

@@ -105,7 +105,10 @@ pub(crate) fn run(world: &mut World, text: &str, steps: &[Step], skips: &Skips<'
     }
 }
 
-/// Runs one call unless it is skipped; the record, and the returned value.
+/// A call's returned value and its JSON (`None`: `undefined`).
+type Returned = (JsValue, Option<String>);
+
+/// Runs one call unless it is skipped; the record, and what it returned.
 fn call(
     world: &mut World,
     handler: usize,
@@ -113,7 +116,7 @@ fn call(
     id: CallId,
     product: Option<String>,
     skips: &Skips<'_>,
-) -> (CallRecord, Option<JsValue>) {
+) -> (CallRecord, Option<Returned>) {
     let mut record = CallRecord {
         id,
         product,
@@ -129,15 +132,17 @@ fn call(
     }
     let Invoked {
         result,
+        json,
         logs,
         dropped_logs,
-    } = world.invoke(handler, arg, id);
+    } = world.invoke(handler, arg, id, false);
     record.ran = true;
     record.logs = logs;
     record.dropped_logs = dropped_logs;
-    match result {
-        Ok(value) => (record, Some(value)),
-        Err(error) => {
+    match (result, json) {
+        (Ok(value), Some(Ok(text))) => (record, Some((value, text))),
+        (Ok(value), None) => (record, Some((value, None))),
+        (Ok(_), Some(Err(error))) | (Err(error), _) => {
             record.error = Some(error);
             (record, None)
         }
@@ -167,17 +172,9 @@ fn variable(
     id: CallId,
     skips: &Skips<'_>,
 ) -> CallRecord {
-    let (mut record, value) = call(world, handler, arg, id, None, skips);
-    let Some(value) = value else {
+    let (mut record, returned) = call(world, handler, arg, id, None, skips);
+    let Some((value, Some(text))) = returned else {
         return record;
-    };
-    let text = match world.stringify(value.clone(), "the returned value") {
-        Ok(Some(text)) => text,
-        Ok(None) => return record,
-        Err(error) => {
-            record.error = Some(error);
-            return record;
-        }
     };
     // An object is written as its JSON copy, so that a handler that returns
     // the event itself does not make it a cycle.

@@ -160,11 +160,15 @@ enum Handler {
     Broken(ErrorInfo),
 }
 
-/// What one handler call produced: its returned value or its error, and
-/// what it wrote to the console.
+/// What one handler call produced: its returned value or its error, its
+/// JSON when asked for, and what it wrote to the console.
 pub(crate) struct Invoked {
     /// The returned value, or why the call failed.
     pub(crate) result: Result<JsValue, ErrorInfo>,
+    /// The JSON of the returned value (event variables), or of the argument
+    /// after the call (override functions, when asked for); written before
+    /// the call ends, so within its deadline.
+    pub(crate) json: Option<Result<Option<String>, ErrorInfo>>,
     /// Console lines kept.
     pub(crate) logs: Vec<LogLine>,
     /// Console lines beyond the limit.
@@ -295,7 +299,14 @@ impl World {
 
     /// Calls handler `index` with `arg`; the host times the call and holds
     /// it to its deadline between [`host::call_start`] and [`host::call_end`].
-    pub(crate) fn invoke(&mut self, index: usize, arg: &JsValue, id: CallId) -> Invoked {
+    /// `changed_arg`: an override's argument is written as JSON after it.
+    pub(crate) fn invoke(
+        &mut self,
+        index: usize,
+        arg: &JsValue,
+        id: CallId,
+        changed_arg: bool,
+    ) -> Invoked {
         let (function, this, source) = match self.handlers.get(index) {
             Some(Handler::Ready {
                 source,
@@ -319,11 +330,6 @@ impl World {
             std::slice::from_ref(arg),
             &mut self.context,
         );
-        host::call_end();
-        let (logs, dropped_logs) = LOGS.with(|logs| {
-            let mut logs = logs.borrow_mut();
-            (std::mem::take(&mut logs.lines), logs.dropped)
-        });
         let result = match result {
             Err(err) => Err(self.runtime_error(err, &handler_path(index), &source.source)),
             // A brand check: a handler cannot disguise a Promise by
@@ -343,8 +349,23 @@ impl World {
             }
             Ok(value) => Ok(value),
         };
+        let json = match (&source.role, &result) {
+            (Role::Variable, Ok(value)) => {
+                Some(self.stringify(value.clone(), "the returned value"))
+            }
+            (Role::Override { .. }, _) if changed_arg => {
+                Some(self.stringify(arg.clone(), "the changed argument"))
+            }
+            _ => None,
+        };
+        host::call_end();
+        let (logs, dropped_logs) = LOGS.with(|logs| {
+            let mut logs = logs.borrow_mut();
+            (std::mem::take(&mut logs.lines), logs.dropped)
+        });
         Invoked {
             result,
+            json,
             logs,
             dropped_logs,
         }
@@ -356,29 +377,26 @@ impl World {
             Ok(arg) => arg,
             Err(error) => return called(None, None, Invoked::failed(error)),
         };
-        let invoked = self.invoke(
-            index,
-            &arg,
-            CallId {
-                step: 0,
-                item: None,
-            },
-        );
+        let id = CallId {
+            step: 0,
+            item: None,
+        };
+        let mut invoked = self.invoke(index, &arg, id, true);
+        let json = invoked.json.take();
         if self.is_override(index) {
             // As in a browser, what an override changed before it threw stays changed.
-            let changed = self.stringify(arg, "the changed argument");
-            return match (changed, &invoked.result) {
-                (Ok(changed), _) => called(None, changed, invoked),
-                (Err(_), Err(_)) => called(None, None, invoked),
-                (Err(error), Ok(_)) => called(None, None, Invoked::failed_with(error, invoked)),
+            return match (json, &invoked.result) {
+                (Some(Ok(changed)), _) => called(None, changed, invoked),
+                (Some(Err(error)), Ok(_)) => {
+                    called(None, None, Invoked::failed_with(error, invoked))
+                }
+                _ => called(None, None, invoked),
             };
         }
-        match &invoked.result {
-            Ok(value) => match self.stringify(value.clone(), "the returned value") {
-                Ok(text) => called(text, None, invoked),
-                Err(error) => called(None, None, Invoked::failed_with(error, invoked)),
-            },
-            Err(_) => called(None, None, invoked),
+        match json {
+            Some(Ok(text)) => called(text, None, invoked),
+            Some(Err(error)) => called(None, None, Invoked::failed_with(error, invoked)),
+            None => called(None, None, invoked),
         }
     }
 
@@ -482,8 +500,17 @@ impl World {
         what: &str,
         limit: usize,
     ) -> Result<Option<String>, ErrorInfo> {
-        if let Some(text) = json::plain(&value, &self.context) {
-            return within(text, what, limit).map(Some);
+        match json::plain(&value, &self.context, limit) {
+            json::Plain::Text(text) => return Ok(Some(text)),
+            json::Plain::TooLarge => {
+                return Err(ErrorInfo {
+                    kind: ErrorKind::Output,
+                    message: format!("{what} is more than the limit of {limit} bytes of JSON"),
+                    line: None,
+                    column: None,
+                });
+            }
+            json::Plain::Other => {}
         }
         let text = self
             .runtime
@@ -511,6 +538,7 @@ impl Invoked {
     fn failed(error: ErrorInfo) -> Self {
         Self {
             result: Err(error),
+            json: None,
             logs: Vec::new(),
             dropped_logs: 0,
         }
@@ -520,6 +548,7 @@ impl Invoked {
     pub(crate) fn failed_with(error: ErrorInfo, invoked: Invoked) -> Self {
         Self {
             result: Err(error),
+            json: None,
             ..invoked
         }
     }

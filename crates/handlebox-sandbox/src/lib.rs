@@ -8,11 +8,16 @@
 //! The flow, top to bottom:
 //! - [`Sandbox`] holds the wasmtime engine and the compiled guest module
 //!   (cached on disk, see [`SandboxConfig::cache_dir`]). One per process.
-//! - [`Project`] is a set of [`HandlerSpec`]s checked once up front; it is
+//! - [`Project`] is a set of [`HandlerSpec`]s compiled once, into an
+//!   instance whose changed memory becomes the project's image; it is
 //!   `Send + Sync` and serves any number of pages at once.
-//! - [`Page`] is one page's isolated JavaScript world (one instance, like a
-//!   browser tab): the page's data enters it once, then [`Page::call`] runs
-//!   handlers on events and products and returns a [`CallOutcome`].
+//! - [`Page`] is one page's isolated JavaScript world (one instance started
+//!   from the project's image, like a browser tab): the page's data enters
+//!   it once, then [`Page::run_event`] runs an event's plan of [`Step`]s in
+//!   one request and returns an [`EventOutcome`], and [`Page::call`] runs
+//!   one handler on an event or product and returns a [`CallOutcome`]. A
+//!   handler whose calls trapped [`STRIKES`] times is not run again on the
+//!   page.
 //!
 //! ```no_run
 //! use handlebox_sandbox::{HandlerSpec, PageData, Project, Sandbox, SandboxConfig};
