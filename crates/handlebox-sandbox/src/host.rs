@@ -36,6 +36,8 @@ pub(crate) struct HostState {
     pub(crate) current: Option<Running>,
     /// What each handler call of the current request cost, in order.
     pub(crate) costs: Vec<(CallId, Cost)>,
+    /// The instance's memory, once instantiated.
+    pub(crate) memory: Option<wasmtime::Memory>,
 }
 
 /// What one handler call may spend, and what the rest of its request may.
@@ -76,6 +78,7 @@ impl HostState {
             },
             current: None,
             costs: Vec::new(),
+            memory: None,
         }
     }
 
@@ -194,7 +197,10 @@ pub(crate) fn add_calls(linker: &mut Linker<HostState>) -> wasmtime::Result<()> 
                 .fuel
                 .saturating_sub(caller.as_context_mut().get_fuel().unwrap_or(0))
         });
-        let memory_bytes = memory(&mut caller).map_or(0, |m| m.data_size(&caller) as u64);
+        let memory_bytes = caller
+            .data()
+            .memory
+            .map_or(0, |m| m.data_size(&caller) as u64);
         let cost = Cost {
             micros: running.started.elapsed().as_micros() as u64,
             memory_bytes,

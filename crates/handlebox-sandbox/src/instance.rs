@@ -75,6 +75,7 @@ impl Instance {
         let memory = instance
             .get_memory(&mut store, "memory")
             .ok_or_else(|| SandboxError::Engine("the guest exports no memory".to_owned()))?;
+        store.data_mut().memory = Some(memory);
         let alloc = instance
             .get_typed_func(&mut store, "hb_alloc")
             .map_err(engine_error)?;
