@@ -155,8 +155,13 @@ impl Input {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                let text =
-                    std::fs::read_to_string(&file).map_err(|e| format!("cannot read it: {e}"));
+                let text = match std::fs::metadata(&file) {
+                    Ok(meta) if meta.len() > MAX_LINE_BYTES as u64 => Err(format!(
+                        "the file is {} bytes, more than the {MAX_LINE_BYTES} bytes a page may have",
+                        meta.len()
+                    )),
+                    _ => std::fs::read_to_string(&file).map_err(|e| format!("cannot read it: {e}")),
+                };
                 (Label::File(name), text)
             }
             Pages::Lines(path) => loop {
@@ -197,6 +202,8 @@ impl Input {
 struct Output {
     /// The index of the next Result to print.
     next: usize,
+    /// Whether stdout was closed (`| head`): nothing more is read.
+    closed: bool,
     waiting: BTreeMap<usize, Done>,
     totals: Totals,
     progress: Option<Instant>,
@@ -220,6 +227,7 @@ pub fn replay(
     let input = Mutex::new(Input::open(pages)?);
     let output = Mutex::new(Output {
         next: 0,
+        closed: false,
         waiting: BTreeMap::new(),
         totals: Totals::default(),
         progress: std::io::stderr().is_terminal().then(Instant::now),
@@ -276,11 +284,14 @@ fn work(
             let Ok(mut out) = output.lock() else {
                 return;
             };
-            while input.next >= out.next + limit {
+            while input.next >= out.next + limit && !out.closed {
                 out = match printed.wait(out) {
                     Ok(out) => out,
                     Err(_) => return,
                 };
+            }
+            if out.closed {
+                return;
             }
             drop(out);
             input.next()
@@ -298,8 +309,28 @@ fn work(
     }
 }
 
-/// Processes one page.
+/// Processes one page; a page that makes the pipeline panic (a bug) is
+/// reported in its place rather than stopping the replay.
 fn process(pipeline: &Pipeline, item: Item, format: Format) -> Done {
+    let (index, label) = (item.index, item.label.clone());
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        process_page(pipeline, item, format)
+    }))
+    .unwrap_or_else(|_| Done {
+        index,
+        text: failed_page(
+            &label,
+            "internal",
+            "Handlebox failed on this page (a bug: please report it)",
+            format,
+        ),
+        events: 0,
+        errors: 0,
+        bad: true,
+    })
+}
+
+fn process_page(pipeline: &Pipeline, item: Item, format: Format) -> Done {
     let page = item.text.and_then(|text| {
         PageInput::parse(&text).map_err(|e| match e {
             PageError::Json(message) => format!("not valid JSON: {message}"),
@@ -333,7 +364,9 @@ fn print_ready(out: &mut Output, started: Instant) {
     let stdout = std::io::stdout();
     let mut stdout = stdout.lock();
     while let Some(ready) = out.waiting.remove(&out.next) {
-        let _ = stdout.write_all(ready.text.as_bytes());
+        if !out.closed && stdout.write_all(ready.text.as_bytes()).is_err() {
+            out.closed = true;
+        }
         out.totals.pages += 1;
         out.totals.events += ready.events;
         out.totals.errors += ready.errors;
@@ -420,15 +453,20 @@ fn output(label: &Label, result: &PageResult, format: Format) -> String {
 }
 
 fn bad_page(label: &Label, message: &str, format: Format) -> String {
+    failed_page(label, "bad_page", message, format)
+}
+
+/// A page that has no Result: its error, with `code`, in its place.
+fn failed_page(label: &Label, code: &str, message: &str, format: Format) -> String {
     match format {
         Format::Ndjson | Format::Json => {
             let line = json!({
                 "page": label.json(),
-                "error": {"code": "bad_page", "message": message},
+                "error": {"code": code, "message": message},
             });
             format!("{line}\n")
         }
-        Format::Js => format!("// page {}: bad_page: {message}\n", label.describe()),
-        Format::Pretty => format!("page {}\nbad_page: {message}\n\n", label.describe()),
+        Format::Js => format!("// page {}: {code}: {message}\n", label.describe()),
+        Format::Pretty => format!("page {}\n{code}: {message}\n\n", label.describe()),
     }
 }

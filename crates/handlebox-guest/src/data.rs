@@ -73,7 +73,11 @@ pub(crate) fn digital_data(
     let path = match args.first() {
         None => None,
         Some(value) if value.is_null_or_undefined() => None,
-        Some(value) => Some(crate::world::text(&value.to_string(context)?)),
+        // `String(path)`, which (unlike `ToString`) also takes a symbol.
+        Some(value) => Some(match value.as_symbol() {
+            Some(symbol) => crate::world::text(&symbol.descriptive_string()),
+            None => crate::world::text(&value.to_string(context)?),
+        }),
     };
     let steps = path.as_deref().map(steps).unwrap_or_default();
     let found = DATA.with(|slot| -> JsResult<Option<(Value, usize)>> {

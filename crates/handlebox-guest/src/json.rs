@@ -222,11 +222,19 @@ impl Writer {
     fn array(&mut self, array: &JsObject) -> Option<()> {
         let borrowed = array.borrow();
         let properties = borrowed.properties();
+        if properties.contains_key(&self.to_json) {
+            return None;
+        }
         let length = properties
             .get(&js_string!("length").into())?
             .value()?
             .as_number()? as u32;
-        let mut items = Vec::with_capacity(length as usize);
+        // Every element writes at least one byte: past the limit, stop here.
+        if length as usize > self.limit {
+            self.out.resize(self.limit + 1, b' ');
+            return None;
+        }
+        let mut items = Vec::new();
         for index in 0..length {
             // A hole reads through the prototype chain: the slow way.
             let descriptor = properties.get(&PropertyKey::from(index))?;

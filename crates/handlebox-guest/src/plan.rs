@@ -53,7 +53,25 @@ pub(crate) fn run(world: &mut World, text: &str, steps: &[Step], skips: &Skips<'
             Step::ProductOverride { handler } | Step::ProductVariable { handler, .. } => {
                 let products = match products(world, &event) {
                     Ok(products) => products,
-                    Err(error) => return Response::Refused { error },
+                    Err(error) => {
+                        // Finding the products threw (a getter left on the
+                        // event): this step fails, the others go on.
+                        let (mut record, _) = call(
+                            world,
+                            *handler,
+                            &event,
+                            id,
+                            None,
+                            &Skips {
+                                calls: &[id],
+                                handlers: &[],
+                            },
+                        );
+                        record.ran = true;
+                        record.error = Some(error);
+                        calls.push(record);
+                        continue;
+                    }
                 };
                 for (item, (path, product)) in products.into_iter().enumerate() {
                     let id = CallId {
@@ -285,7 +303,10 @@ fn each(
     let length = world.get(&values, "length")?.as_number().unwrap_or(0.0) as usize;
     let mut found = Vec::new();
     for i in 0..length {
-        let item = world.get(&values, &i.to_string())?;
+        // A hole is `null` in JSON, not a product.
+        let Some(item) = world.own(&values, &i.to_string())? else {
+            continue;
+        };
         if !is_record(&item) {
             continue;
         }
@@ -301,11 +322,10 @@ fn each(
     Ok(found)
 }
 
-/// An object that is neither an array nor a function.
+/// An object JSON writes as an object: an ordinary one (not an array, a
+/// function, a `Date`, a `Map`, a proxy).
 fn is_record(value: &JsValue) -> bool {
-    value
-        .as_object()
-        .is_some_and(|o| !o.is_array() && !o.is_callable())
+    value.as_object().is_some_and(|o| o.is_ordinary())
 }
 
 fn event_name(world: &mut World, event: &JsValue) -> String {

@@ -9,6 +9,7 @@ use std::rc::Rc;
 
 use boa_engine::object::FunctionObjectBuilder;
 use boa_engine::object::builtins::JsPromise;
+use boa_engine::property::PropertyKey;
 use boa_engine::{Context, JsError, JsResult, JsValue, NativeFunction, Script, Source, js_string};
 use handlebox_protocol::{
     CallId, ErrorInfo, ErrorKind, GuestLimits, HandlerSource, LogLine, NULL_IN_JSON, Response, Role,
@@ -421,8 +422,8 @@ impl World {
             .map_err(|e| internal(&e))
     }
 
-    /// `object[name]` when `object` is an object with an own property
-    /// `name`.
+    /// `object[name]` when `object` has an own enumerable property `name`
+    /// (one its JSON has); a proxy has none.
     pub(crate) fn own(
         &mut self,
         object: &JsValue,
@@ -431,17 +432,32 @@ impl World {
         let Some(target) = object.as_object() else {
             return Ok(None);
         };
-        let key = js_string!(name);
-        if !target
-            .has_own_property(key.clone(), &mut self.context)
-            .map_err(|e| internal(&e))?
-        {
-            return Ok(None);
+        let key: PropertyKey = js_string!(name).into();
+        let descriptor = target.borrow().properties().get(&key);
+        match descriptor {
+            Some(d) if d.enumerable() == Some(true) && !d.is_accessor_descriptor() => {
+                Ok(Some(d.value().cloned().unwrap_or_default()))
+            }
+            Some(d) if d.enumerable() == Some(true) => target
+                .get(key, &mut self.context)
+                .map(Some)
+                .map_err(|e| self.thrown(e)),
+            _ => Ok(None),
         }
-        target
-            .get(key, &mut self.context)
-            .map(Some)
-            .map_err(|e| internal(&e))
+    }
+
+    /// An exception thrown by the page's own JavaScript (a getter), as an error.
+    fn thrown(&mut self, err: JsError) -> ErrorInfo {
+        let message = match err.as_opaque() {
+            Some(value) => errors::describe(value.clone(), &mut self.context),
+            None => err.to_string(),
+        };
+        ErrorInfo {
+            kind: ErrorKind::Thrown,
+            message: format!("reading the event threw: {message}"),
+            line: None,
+            column: None,
+        }
     }
 
     /// The value of `object[name]`.

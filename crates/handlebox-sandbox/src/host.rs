@@ -38,17 +38,22 @@ pub(crate) struct HostState {
     pub(crate) costs: Vec<(CallId, Cost)>,
     /// The instance's memory, once instantiated.
     pub(crate) memory: Option<wasmtime::Memory>,
+    /// Time the current request may still spend outside handler calls.
+    pub(crate) outside_left: Duration,
+    /// When the current stretch outside handler calls began.
+    pub(crate) outside_since: Instant,
+    /// The handler call that ended last in the current request: work after
+    /// it (getters, setters or `toJSON` it left on the event) is its own.
+    pub(crate) last: Option<CallId>,
 }
 
-/// What one handler call may spend, and what the rest of its request may.
+/// What one handler call may spend.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct CallBudget {
     /// Wall-clock time of one call.
     pub(crate) deadline: Duration,
     /// Fuel of one call, when fuel is counted.
     pub(crate) fuel: Option<u64>,
-    /// Epoch ticks left to the request between calls.
-    pub(crate) between_calls: u64,
     /// Whether the store counts fuel.
     pub(crate) fuel_enabled: bool,
 }
@@ -73,12 +78,14 @@ impl HostState {
             call_budget: CallBudget {
                 deadline: Duration::from_secs(1),
                 fuel: None,
-                between_calls: 1_000,
                 fuel_enabled: false,
             },
             current: None,
             costs: Vec::new(),
             memory: None,
+            outside_left: Duration::from_secs(1),
+            outside_since: Instant::now(),
+            last: None,
         }
     }
 
@@ -177,12 +184,16 @@ pub(crate) fn add_calls(linker: &mut Linker<HostState>) -> wasmtime::Result<()> 
             caller
                 .as_context_mut()
                 .set_epoch_deadline(ticks(budget.deadline));
-            caller.data_mut().current = Some(Running {
+            let now = Instant::now();
+            let state = caller.data_mut();
+            let outside = now.saturating_duration_since(state.outside_since);
+            state.outside_left = state.outside_left.saturating_sub(outside);
+            state.current = Some(Running {
                 id: CallId {
                     step: step as usize,
                     item: usize::try_from(item).ok(),
                 },
-                started: Instant::now(),
+                started: now,
                 fuel,
             });
         },
@@ -206,13 +217,17 @@ pub(crate) fn add_calls(linker: &mut Linker<HostState>) -> wasmtime::Result<()> 
             memory_bytes,
             fuel,
         };
-        caller.data_mut().costs.push((running.id, cost));
+        let state = caller.data_mut();
+        state.costs.push((running.id, cost));
+        state.last = Some(running.id);
+        state.outside_since = Instant::now();
+        let left = state.outside_left;
         if budget.fuel_enabled {
             let _ = caller.as_context_mut().set_fuel(u64::MAX);
         }
-        caller
-            .as_context_mut()
-            .set_epoch_deadline(budget.between_calls);
+        // What the request may still spend outside calls, in all: the
+        // guest cannot win time back by starting and ending calls.
+        caller.as_context_mut().set_epoch_deadline(ticks(left));
     })?;
     Ok(())
 }

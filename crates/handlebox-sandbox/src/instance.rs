@@ -30,7 +30,8 @@ pub(crate) struct Budget {
 pub(crate) struct Trapped {
     /// Why, as the handler's error.
     pub(crate) error: ErrorInfo,
-    /// The handler call that was running, if one was.
+    /// The handler call that was running, or else the one that ended last
+    /// (what ran after it was left by it); `None` before any call.
     pub(crate) call: Option<CallId>,
     /// What that call cost until the trap.
     pub(crate) cost: Cost,
@@ -136,26 +137,28 @@ impl Instance {
             call: None,
             cost: Cost::default(),
         })?;
-        let between_calls = ticks(budget.request);
         let state = self.store.data_mut();
         state.call_budget = CallBudget {
             deadline: budget.call,
             fuel: budget.fuel,
-            between_calls,
             fuel_enabled: self.fuel_enabled,
         };
         state.current = None;
+        state.last = None;
         state.costs.clear();
-        self.store.set_epoch_deadline(between_calls);
+        state.outside_left = budget.request;
+        state.outside_since = Instant::now();
+        self.store.set_epoch_deadline(ticks(budget.request));
         if self.fuel_enabled {
             let _ = self.store.set_fuel(u64::MAX);
         }
         let started = Instant::now();
         self.exchange(&bytes).map_err(|err| {
-            let running = self.store.data().current;
+            let state = self.store.data();
+            let (running, last) = (state.current, state.last);
             Trapped {
-                error: self.classify(err, budget, running.is_some()),
-                call: running.map(|r| r.id),
+                error: self.classify(err, budget, running.is_some(), last.is_some()),
+                call: running.map(|r| r.id).or(last),
                 cost: Cost {
                     micros: running.map_or(started, |r| r.started).elapsed().as_micros() as u64,
                     memory_bytes: self.memory_bytes(),
@@ -185,7 +188,13 @@ impl Instance {
         Ok(serde_json::from_slice(&text)?)
     }
 
-    fn classify(&self, err: wasmtime::Error, budget: Budget, in_call: bool) -> ErrorInfo {
+    fn classify(
+        &self,
+        err: wasmtime::Error,
+        budget: Budget,
+        in_call: bool,
+        after_call: bool,
+    ) -> ErrorInfo {
         let memory = |message: String| ErrorInfo {
             kind: ErrorKind::Memory,
             message,
@@ -204,6 +213,14 @@ impl Instance {
                 format!(
                     "time limit exceeded: the call ran longer than {} ms",
                     budget.call.as_millis()
+                ),
+            ),
+            Some(Trap::Interrupt) if after_call => (
+                ErrorKind::Timeout,
+                format!(
+                    "time limit exceeded: reading and writing the event around the calls \
+                     (getters, setters, toJSON) took longer than {} ms, after this call",
+                    budget.request.as_millis()
                 ),
             ),
             Some(Trap::Interrupt) => (

@@ -325,6 +325,7 @@ impl Page {
                 count,
             });
         }
+        let original = event;
         let limits = &self.project.sandbox.config().limits;
         let text = match input::encode(event, "the event", limits) {
             Ok(text) => text,
@@ -346,7 +347,31 @@ impl Page {
                 Ok(Response::Ran { event, calls }) => {
                     let costs = instance.take_costs();
                     self.digital_data_changed = false;
-                    return Ok(self.event_outcome(event.get(), calls, &costs, &trapped));
+                    let mut outcome = self.event_outcome(calls, &costs, &trapped);
+                    outcome.event = match serde_json::from_str(event.get()) {
+                        Ok(changed) => changed,
+                        Err(e) => {
+                            // Deeper than JSON readers go, for one: the
+                            // event goes on as it came, the last call says why.
+                            if let Some(last) = outcome.calls.iter_mut().rev().find(|c| c.ran) {
+                                last.outcome.value = None;
+                                last.outcome.error.get_or_insert(ErrorInfo {
+                                    kind: ErrorKind::Output,
+                                    message: format!(
+                                        "the event after its handlers cannot be read back: {e}"
+                                    ),
+                                    line: None,
+                                    column: None,
+                                });
+                            }
+                            outcome
+                                .calls
+                                .iter_mut()
+                                .for_each(|c| c.outcome.value = None);
+                            original.clone()
+                        }
+                    };
+                    return Ok(outcome);
                 }
                 Ok(Response::Refused { error }) => {
                     self.digital_data_changed = false;
@@ -372,12 +397,10 @@ impl Page {
 
     fn event_outcome(
         &self,
-        event: &str,
         records: Vec<CallRecord>,
         costs: &[(CallId, Cost)],
         trapped: &[(CallId, Trapped)],
     ) -> EventOutcome {
-        let event = serde_json::from_str(event).unwrap_or(Value::Null);
         let calls = records
             .into_iter()
             .map(|record| {
@@ -419,7 +442,10 @@ impl Page {
                 }
             })
             .collect();
-        EventOutcome { event, calls }
+        EventOutcome {
+            event: Value::Null,
+            calls,
+        }
     }
 }
 

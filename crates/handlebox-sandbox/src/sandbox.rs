@@ -127,18 +127,9 @@ fn engine_config(config: &SandboxConfig) -> wasmtime::Config {
         .total_tables(pages)
         .total_core_instances(pages)
         .max_memory_size(config.limits.memory_bytes.next_multiple_of(64 << 10))
-        .linear_memory_keep_resident(
-            std::env::var("HB_KEEP")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(KEEP_RESIDENT),
-        )
+        .linear_memory_keep_resident(KEEP_RESIDENT)
         .table_keep_resident(64 << 10)
-        .pagemap_scan(if std::env::var("HB_NOSCAN").is_ok() {
-            Enabled::No
-        } else {
-            Enabled::Auto
-        });
+        .pagemap_scan(Enabled::Auto);
     engine.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     engine
 }

@@ -325,3 +325,105 @@ fn new_digital_data_reaches_the_next_plan() {
         .expect("plan runs");
     assert_eq!(outcome.event["flag"], true);
 }
+
+#[test]
+fn work_a_handler_leaves_behind_is_charged_to_it_and_bounded() {
+    // The override leaves a getter that never returns; finding the products
+    // runs it outside any call. It costs the request's own budget once, is
+    // charged to the override, and the plan finishes without it.
+    let project = project(vec![
+        HandlerSpec::variable(
+            "trap",
+            "function (event) { Object.defineProperty(event, 'product', {enumerable: true, get: function () { for (;;) {} }}); }",
+        )
+        .as_override("Flocktory", Map::new()),
+        HandlerSpec::variable("id", "return product.id;").with_scope(Scope::Product),
+    ]);
+    let mut page = open(&project);
+    let event = json!({"name": "Viewed Product Detail", "product": {"id": "p1"}});
+    let started = std::time::Instant::now();
+    let outcome = page
+        .run_event(
+            &[Step::Override { handler: 0 }, product_variable(1, "seen")],
+            &event,
+        )
+        .expect("plan runs");
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    let first = outcome.calls[0]
+        .outcome
+        .error
+        .as_ref()
+        .expect("the override is charged");
+    assert_eq!(first.kind, ErrorKind::Timeout);
+    assert!(
+        first.message.contains("after this call"),
+        "{}",
+        first.message
+    );
+    assert_eq!(outcome.event["product"]["seen"], "p1");
+}
+
+#[test]
+fn output_limits_hold_for_huge_and_deep_values() {
+    let project = project(vec![
+        HandlerSpec::variable("sparse", "var a = []; a.length = 4294967295; return a;"),
+        HandlerSpec::variable(
+            "deep",
+            "var o = event; for (var i = 0; i < 200; i++) { o = o.x = {}; } return 1;",
+        ),
+        HandlerSpec::variable(
+            "to json",
+            "var a = [1]; a.toJSON = function () { return 'x'; }; return a;",
+        ),
+    ]);
+    let mut page = open(&project);
+    let outcome = page
+        .run_event(&[variable(0, "a")], &json!({"name": "x"}))
+        .expect("plan runs");
+    let error = outcome.calls[0].outcome.error.as_ref().expect("an error");
+    assert_eq!(error.kind, ErrorKind::Output, "{error:?}");
+    assert!(!outcome.calls[0].outcome.trapped);
+    let input = json!({"name": "x"});
+    let outcome = page
+        .run_event(&[variable(1, "b")], &input)
+        .expect("plan runs");
+    assert_eq!(outcome.event, input, "the event goes on as it came");
+    assert_eq!(errors(&outcome), [Some(ErrorKind::Output)]);
+    let outcome = page
+        .run_event(&[variable(2, "c")], &json!({"name": "x"}))
+        .expect("plan runs");
+    assert_eq!(outcome.event["c"], "x", "an array's own toJSON is used");
+}
+
+#[test]
+fn only_what_the_events_json_has_are_products() {
+    let project = project(vec![
+        HandlerSpec::variable(
+            "hide",
+            "function (event) { Object.defineProperty(event, 'product', {value: {id: 'hidden'}, enumerable: false}); event.listing = {items: [, new Date(0), {id: 'l2'}]}; }",
+        )
+        .as_override("Flocktory", Map::new()),
+        HandlerSpec::variable("id", "return product.id;").with_scope(Scope::Product),
+        HandlerSpec::variable("symbol path", "return _digitalData(Symbol('x'));"),
+    ]);
+    let mut page = open(&project);
+    let outcome = page
+        .run_event(
+            &[
+                Step::Override { handler: 0 },
+                product_variable(1, "seen"),
+                variable(2, "s"),
+            ],
+            &json!({"name": "x"}),
+        )
+        .expect("plan runs");
+    let products: Vec<Option<&str>> = outcome.calls[1..outcome.calls.len() - 1]
+        .iter()
+        .map(|c| c.product.as_deref())
+        .collect();
+    assert_eq!(products, [Some("listing.items[2]")]);
+    assert_eq!(
+        outcome.calls.last().and_then(|c| c.outcome.error.clone()),
+        None
+    );
+}
