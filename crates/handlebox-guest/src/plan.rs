@@ -56,17 +56,7 @@ pub(crate) fn run(world: &mut World, text: &str, steps: &[Step], skips: &Skips<'
                     Err(error) => {
                         // Finding the products threw (a getter left on the
                         // event): this step fails, the others go on.
-                        let (mut record, _) = call(
-                            world,
-                            *handler,
-                            &event,
-                            id,
-                            None,
-                            &Skips {
-                                calls: &[id],
-                                handlers: &[],
-                            },
-                        );
+                        let mut record = record(id, None);
                         record.ran = true;
                         record.error = Some(error);
                         calls.push(record);
@@ -123,6 +113,20 @@ pub(crate) fn run(world: &mut World, text: &str, steps: &[Step], skips: &Skips<'
     }
 }
 
+/// The record of call `id` before it runs.
+fn record(id: CallId, product: Option<String>) -> CallRecord {
+    CallRecord {
+        id,
+        product,
+        ran: false,
+        value: None,
+        logs: Vec::new(),
+        dropped_logs: 0,
+        error: None,
+        set_failure: None,
+    }
+}
+
 /// A call's returned value and its JSON (`None`: `undefined`).
 type Returned = (JsValue, Option<String>);
 
@@ -135,16 +139,7 @@ fn call(
     product: Option<String>,
     skips: &Skips<'_>,
 ) -> (CallRecord, Option<Returned>) {
-    let mut record = CallRecord {
-        id,
-        product,
-        ran: false,
-        value: None,
-        logs: Vec::new(),
-        dropped_logs: 0,
-        error: None,
-        set_failure: None,
-    };
+    let mut record = record(id, product);
     if skips.skips(id, handler) {
         return (record, None);
     }

@@ -448,15 +448,20 @@ impl World {
 
     /// An exception thrown by the page's own JavaScript (a getter), as an error.
     fn thrown(&mut self, err: JsError) -> ErrorInfo {
-        let message = match err.as_opaque() {
-            Some(value) => errors::describe(value.clone(), &mut self.context),
-            None => err.to_string(),
-        };
         ErrorInfo {
             kind: ErrorKind::Thrown,
-            message: format!("reading the event threw: {message}"),
+            message: format!("reading the event threw: {}", self.describe(&err)),
             line: None,
             column: None,
+        }
+    }
+
+    /// What an exception says: `Name: message` for errors, `String(value)`
+    /// for anything else thrown.
+    fn describe(&mut self, err: &JsError) -> String {
+        match err.as_opaque() {
+            Some(value) => errors::describe(value.clone(), &mut self.context),
+            None => err.to_string(),
         }
     }
 
@@ -532,10 +537,7 @@ impl World {
             .runtime
             .call("toJson", &[value], &mut self.context)
             .map_err(|err| {
-                let message = match err.as_opaque() {
-                    Some(v) => errors::describe(v.clone(), &mut self.context),
-                    None => err.to_string(),
-                };
+                let message = self.describe(&err);
                 ErrorInfo {
                     kind: ErrorKind::Output,
                     message: format!("{what} cannot be converted to JSON: {message}"),
