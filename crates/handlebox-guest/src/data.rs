@@ -47,16 +47,6 @@ pub(crate) fn set_digital_data(value: Box<RawValue>) {
     });
 }
 
-/// The URL of the open page, `""` before one is open.
-pub(crate) fn url() -> String {
-    DATA.with(|slot| {
-        slot.borrow()
-            .as_ref()
-            .map(|data| data.text.url.clone())
-            .unwrap_or_default()
-    })
-}
-
 /// `digitalData(path)`: a fresh copy of the value at `path` in the page's
 /// `digitalData`, as the admin panel's helper reads it: `path` is
 /// `String(path)` trimmed, `a[0]` read as `a.0`, a leading `.` dropped, then
@@ -155,6 +145,47 @@ pub(crate) fn digital_data(
     Ok(current)
 }
 
+/// `queryParam(name)`'s raw value: in the page URL's query (before any
+/// `#`), the first `name=value` that follows a `?` or `&`, with `+` read as
+/// a space; `undefined` when there is none. (The helper percent-decodes
+/// it, as `decodeURIComponent` does, in JavaScript.) This is what the
+/// reference's regular expression `[?&]name=([^&#]*)` finds, without
+/// compiling one per call.
+pub(crate) fn query_param(
+    _this: &JsValue,
+    args: &[JsValue],
+    context: &mut Context,
+) -> JsResult<JsValue> {
+    let name = match args.first() {
+        None => "undefined".to_owned(),
+        Some(value) => match value.as_symbol() {
+            Some(symbol) => crate::world::text(&symbol.descriptive_string()),
+            None => crate::world::text(&value.to_string(context)?),
+        },
+    };
+    let found = DATA.with(|slot| {
+        let slot = slot.borrow();
+        let url = slot.as_ref().map(|data| data.text.url.as_str())?;
+        raw_query_param(url, &name)
+    });
+    Ok(match found {
+        Some(raw) => js_string!(raw.replace('+', " ").as_str()).into(),
+        None => JsValue::undefined(),
+    })
+}
+
+/// The raw value of `name` in `url`'s query (see [`query_param`]).
+fn raw_query_param(url: &str, name: &str) -> Option<String> {
+    let url = url.split_once('#').map_or(url, |(before, _)| before);
+    let query = &url[url.find('?')?..];
+    let key = format!("{name}=");
+    query
+        .char_indices()
+        .filter(|(_, c)| *c == '?' || *c == '&')
+        .find_map(|(at, _)| query[at + 1..].strip_prefix(key.as_str()))
+        .map(|rest| rest.split('&').next().unwrap_or_default().to_owned())
+}
+
 /// `"a.b[0].c"` as the helpers split it: `["a", "b", "0", "c"]`; `""`: none.
 fn steps(path: &str) -> Vec<String> {
     let text = path.trim_matches(is_js_space);
@@ -247,7 +278,24 @@ fn parse<'a, T: serde::Deserialize<'a>>(raw: &'a RawValue, part: &str) -> JsResu
 
 #[cfg(test)]
 mod tests {
-    use super::{canonical_index, steps};
+    use super::{canonical_index, raw_query_param, steps};
+
+    #[test]
+    fn query_params_are_found_as_the_reference_finds_them() {
+        let url = "https://s.example/p?a=1&utm_source=mail&b=x+y%21&a=2&&c=#frag?d=4";
+        assert_eq!(raw_query_param(url, "a").as_deref(), Some("1"));
+        assert_eq!(raw_query_param(url, "utm_source").as_deref(), Some("mail"));
+        assert_eq!(raw_query_param(url, "b").as_deref(), Some("x+y%21"));
+        assert_eq!(raw_query_param(url, "c").as_deref(), Some(""));
+        assert_eq!(
+            raw_query_param(url, "d"),
+            None,
+            "after the # is not the query"
+        );
+        assert_eq!(raw_query_param(url, "source"), None, "a whole name only");
+        assert_eq!(raw_query_param("https://s.example/p", "a"), None);
+        assert_eq!(raw_query_param("?x.y=1", "x.y").as_deref(), Some("1"));
+    }
 
     #[test]
     fn paths_split_as_the_helpers_split_them() {

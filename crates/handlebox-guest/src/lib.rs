@@ -88,8 +88,10 @@ fn handle(request: Request) -> Response {
             errors: world.compile(handlers, limits),
         }),
         Request::Open { page } => match serde_json::from_str::<PageText>(page.get()) {
-            Ok(page) => World::with(|world| world.open(page).map(|()| Response::Ready))
-                .and_then(|answer| answer),
+            Ok(page) => World::with(|world| {
+                world.open(page);
+                Response::Ready
+            }),
             Err(err) => Err(errors::input(format!("the page is not readable: {err}"))),
         },
         Request::Call {

@@ -3,7 +3,7 @@
 // and keeps its own copies of the built-ins it relies on, so a handler that
 // replaces `JSON.stringify` or `Object.keys` cannot change how results are
 // converted.
-(function (hostLog, hostPage, hostDigitalData) {
+(function (hostLog, hostPage, hostDigitalData, hostQueryParam) {
   'use strict';
   var stringify = JSON.stringify;
   var call = Function.prototype.call;
@@ -31,7 +31,7 @@
   // The page's parts are converted from the host's JSON text when a helper
   // first reads them; `digitalData` is read in Rust on every call, since the
   // helper hands out copies.
-  var page = { url: '', cookies: undefined, globals: undefined, dataLayer: undefined };
+  var page = { cookies: undefined, globals: undefined, dataLayer: undefined };
 
   function part(name) {
     if (page[name] === undefined) page[name] = hostPage(name);
@@ -42,8 +42,6 @@
   // it is evaluated.
   var BRACKET_STEP = /\[(\w+)\]/g;
   var LEADING_DOT = /^\./;
-  var PLUS = /\+/g;
-  var SPECIAL = /[.*+?^${}()|[\]\\]/g;
   var BRACKET = /[[\]]/g;
   var INDEX = /^\+?[0-9]+$/;
   var join = call.bind(Array.prototype.join);
@@ -76,16 +74,10 @@
   }
 
   // The first `name=value` of the URL's query string, `+` read as a space,
-  // then percent-decoded; "" when absent.
+  // then percent-decoded; "" when absent. Found in Rust (see data.rs).
   function queryParam(name) {
-    var url = page.url;
-    var hash = indexOf(url, '#');
-    if (hash >= 0) url = slice(url, 0, hash);
-    var query = indexOf(url, '?');
-    if (query < 0) return '';
-    var escaped = replace(toText(name), SPECIAL, '\\$&');
-    var match = exec(new RegExpCtor('[?&]' + escaped + '=([^&#]*)'), slice(url, query));
-    return match === null ? '' : decode(replace(match[1], PLUS, ' '));
+    var raw = hostQueryParam(name);
+    return raw === undefined ? '' : decode(raw);
   }
 
   function cookie(name) {
@@ -406,9 +398,6 @@
 
   return freeze({
     helpers: helpers,
-    setPage: function (url) {
-      page.url = toText(url);
-    },
     setPath: setPath,
     eventName: function (event) {
       var name = own(event, 'name');

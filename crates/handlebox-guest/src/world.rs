@@ -78,8 +78,7 @@ struct Runtime {
 }
 
 /// The functions of `runtime.js` the guest calls.
-const FUNCTIONS: [&str; 7] = [
-    "setPage",
+const FUNCTIONS: [&str; 6] = [
     "setPath",
     "eventName",
     "integration",
@@ -101,10 +100,11 @@ impl Runtime {
         let log = native(host_log, "log", context);
         let page = native(data::host_page, "hostPage", context);
         let digital_data = native(data::digital_data, "digitalData", context);
+        let query_param = native(data::query_param, "queryParam", context);
         let object = call_value(
             &factory,
             &JsValue::undefined(),
-            &[log, page, digital_data],
+            &[log, page, digital_data, query_param],
             context,
         )?;
         let helpers = get(&object, "helpers", context)?;
@@ -278,11 +278,8 @@ impl World {
     }
 
     /// Starts serving the page in `page`.
-    pub(crate) fn open(&mut self, page: handlebox_protocol::PageText) -> Result<(), ErrorInfo> {
+    pub(crate) fn open(&mut self, page: handlebox_protocol::PageText) {
         data::open(page);
-        let url: JsValue = js_string!(data::url().as_str()).into();
-        self.runtime_call("setPage", &[url])?;
-        Ok(())
     }
 
     /// Replaces the page's `digitalData`.
