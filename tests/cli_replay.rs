@@ -193,3 +193,61 @@ fn an_overlong_line_is_reported_and_the_run_goes_on() {
     assert_eq!(results[1]["page"], 2);
     assert!(results[1]["events"].is_array());
 }
+
+#[test]
+fn an_overlarge_file_in_a_directory_is_reported_without_being_read() {
+    let dir = temp_dir("replay-large-file");
+    let big = format!(
+        "{{\"digitalData\": {{\"x\": \"{}\"}}}}",
+        "a".repeat(17 << 20)
+    );
+    std::fs::write(dir.join("a.json"), big).expect("write");
+    std::fs::write(dir.join("b.json"), page("thank-you.json")).expect("write");
+    let out = run(&dir, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let results = lines(&out);
+    assert_eq!(results[0]["error"]["code"], "bad_page");
+    assert!(
+        results[0]["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("the file is ")),
+        "{}",
+        results[0]
+    );
+    assert!(results[1]["events"].is_array());
+}
+
+#[test]
+fn a_reader_that_stops_early_stops_the_replay() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let dir = temp_dir("replay-closed");
+    let file = dir.join("many.ndjson");
+    let one = page("thank-you.json");
+    std::fs::write(&file, vec![one.as_str(); 3000].join("\n")).expect("write");
+    let mut child = Command::new(support::binary())
+        .env("HANDLEBOX_CACHE_DIR", support::module_cache())
+        .args(["run", "--config", SHOP, "--jobs", "1", "--page"])
+        .arg(&file)
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("a first line");
+    assert!(first.starts_with("{\"page\":1,"), "{first}");
+    // The pipe is closed here; the replay notices at its next write.
+    let out = child.wait_with_output().expect("exits");
+    let summary = String::from_utf8_lossy(&out.stderr);
+    let pages: usize = summary
+        .lines()
+        .last()
+        .and_then(|l| l.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a summary line");
+    assert!(pages < 3000, "it stopped reading: {summary}");
+}
