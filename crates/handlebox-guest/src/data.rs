@@ -63,11 +63,7 @@ pub(crate) fn digital_data(
     let path = match args.first() {
         None => None,
         Some(value) if value.is_null_or_undefined() => None,
-        // `String(path)`, which (unlike `ToString`) also takes a symbol.
-        Some(value) => Some(match value.as_symbol() {
-            Some(symbol) => crate::world::text(&symbol.descriptive_string()),
-            None => crate::world::text(&value.to_string(context)?),
-        }),
+        Some(value) => Some(string_of(value, context)?),
     };
     let steps = path.as_deref().map(steps).unwrap_or_default();
     let found = DATA.with(|slot| -> JsResult<Option<(Value, usize)>> {
@@ -158,10 +154,7 @@ pub(crate) fn query_param(
 ) -> JsResult<JsValue> {
     let name = match args.first() {
         None => "undefined".to_owned(),
-        Some(value) => match value.as_symbol() {
-            Some(symbol) => crate::world::text(&symbol.descriptive_string()),
-            None => crate::world::text(&value.to_string(context)?),
-        },
+        Some(value) => string_of(value, context)?,
     };
     let found = DATA.with(|slot| {
         let slot = slot.borrow();
@@ -171,6 +164,14 @@ pub(crate) fn query_param(
     Ok(match found {
         Some(raw) => js_string!(raw.replace('+', " ").as_str()).into(),
         None => JsValue::undefined(),
+    })
+}
+
+/// `String(value)`, which (unlike `ToString`) also takes a symbol.
+fn string_of(value: &JsValue, context: &mut Context) -> JsResult<String> {
+    Ok(match value.as_symbol() {
+        Some(symbol) => crate::world::text(&symbol.descriptive_string()),
+        None => crate::world::text(&value.to_string(context)?),
     })
 }
 

@@ -102,9 +102,8 @@ fn handle(request: Request) -> Response {
             if let Some(value) = digital_data {
                 world.set_digital_data(value);
             }
-            Ok(world.call(handler, arg.get()))
-        })
-        .and_then(|answer| answer),
+            world.call(handler, arg.get())
+        }),
         Request::Event {
             digital_data,
             event,
@@ -119,9 +118,8 @@ fn handle(request: Request) -> Response {
                 calls: &skip,
                 handlers: &struck,
             };
-            Ok(plan::run(world, event.get(), &steps, &skips))
-        })
-        .and_then(|answer| answer),
+            plan::run(world, event.get(), &steps, &skips)
+        }),
     };
     answer.unwrap_or_else(|error| Response::Refused { error })
 }

@@ -223,12 +223,10 @@ impl Page {
     }
 
     /// The new `digitalData` for the next request, if the instance has not
-    /// seen it.
-    fn digital_data_update(&mut self) -> Result<Option<Box<RawValue>>, SandboxError> {
-        if !self.digital_data_changed || self.instance.is_none() {
-            return Ok(None);
-        }
-        Ok(Some(self.parts.digital_data.clone()))
+    /// seen it (a freshly opened one has).
+    fn digital_data_update(&self) -> Option<Box<RawValue>> {
+        self.digital_data_changed
+            .then(|| self.parts.digital_data.clone())
     }
 
     fn budget(&self) -> Budget {
@@ -283,7 +281,7 @@ impl Page {
         let budget = self.budget();
         self.instance()?;
         let request = Request::Call {
-            digital_data: self.digital_data_update()?,
+            digital_data: self.digital_data_update(),
             handler: index,
             arg,
         };
@@ -336,7 +334,7 @@ impl Page {
         loop {
             self.instance()?;
             let request = Request::Event {
-                digital_data: self.digital_data_update()?,
+                digital_data: self.digital_data_update(),
                 event: text.clone(),
                 steps: steps.to_vec(),
                 skip: trapped.iter().map(|(id, _)| *id).collect(),
