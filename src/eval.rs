@@ -50,8 +50,8 @@ pub struct EvalArgs {
     /// The call's deadline, in milliseconds.
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=60_000))]
     deadline_ms: u64,
-    /// The page's memory cap, in MiB.
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(8..=4096))]
+    /// The page's memory cap, in MiB (at most 256).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(8..=crate::limits::MAX_MEMORY_MIB))]
     memory_mib: u64,
 }
 

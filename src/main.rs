@@ -10,6 +10,7 @@ mod check;
 mod error;
 mod eval;
 mod files;
+mod limits;
 mod replay;
 mod report;
 mod run;

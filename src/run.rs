@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::error::CliError;
 use crate::files;
+use crate::limits::LimitArgs;
 use crate::replay::{self, Pages};
 
 /// How a Result is printed.
@@ -48,6 +49,8 @@ pub struct RunArgs {
     /// Pages processed at once, for many pages (default: the CPUs).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
     jobs: Option<u16>,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 /// Arguments of `handlebox demo`.
@@ -67,10 +70,13 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
             usize::from,
         );
         let sandbox = Sandbox::new(SandboxConfig {
+            limits: args.limits.limits(),
             max_open_pages: u32::try_from(jobs * 2).unwrap_or(u32::MAX).max(8),
             ..SandboxConfig::default()
         })?;
-        let pipeline = files::pipeline(&sandbox, configs, &name)?;
+        let pipeline = files::pipeline(&sandbox, configs, &name)?
+            .with_budget(args.limits.budget())
+            .with_max_events(args.limits.max_events);
         return replay::replay(
             &pipeline,
             pages,
@@ -79,8 +85,13 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
         );
     }
     let page = files::read_page(Some(&args.page))?;
-    let sandbox = Sandbox::new(SandboxConfig::default())?;
-    let pipeline = files::pipeline(&sandbox, configs, &name)?;
+    let sandbox = Sandbox::new(SandboxConfig {
+        limits: args.limits.limits(),
+        ..SandboxConfig::default()
+    })?;
+    let pipeline = files::pipeline(&sandbox, configs, &name)?
+        .with_budget(args.limits.budget())
+        .with_max_events(args.limits.max_events);
     let result = pipeline.process(&page);
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
         Format::Pretty
@@ -137,22 +148,42 @@ pub fn render(result: &PageResult, format: Format) -> String {
     }
 }
 
-/// One browser statement per call.
+/// One browser statement per call, safe to paste inside a `<script>`.
 pub fn statement(call: &Value) -> String {
     match call.as_array().map(Vec::as_slice) {
-        Some([command, arg]) if command == "push" => format!("window.flocktory.push({arg});"),
-        Some([command]) => format!(
-            "window.flocktory.{}();",
-            command.as_str().unwrap_or("unknown")
+        Some([command, arg]) if command == "push" => {
+            format!("window.flocktory.push({});", script_safe(&arg.to_string()))
+        }
+        Some([Value::String(command)])
+            if command
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+        {
+            format!("window.flocktory.{command}();")
+        }
+        _ => format!(
+            "/* unrecognised call {} */",
+            script_safe(&call.to_string()).replace("*/", "*\\/")
         ),
-        _ => format!("/* unrecognised call {call} */"),
     }
+}
+
+/// JSON text made safe inside an HTML `<script>` and as JavaScript: `</`
+/// cannot close the script, `<!--` cannot open a comment, and U+2028 and
+/// U+2029 (line breaks to JavaScript, not to JSON) are escaped. These only
+/// occur inside JSON strings, where the escapes mean the same characters.
+fn script_safe(json: &str) -> String {
+    json.replace("</", "<\\/")
+        .replace("<!--", "<\\u0021--")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
 }
 
 fn javascript(result: &PageResult) -> String {
     let mut out = String::new();
     match &result.loader {
         Some(loader) => {
+            let loader = script_safe(loader).replace(['\n', '\r'], " ");
             let _ = writeln!(out, "// <script async src=\"{loader}\"></script>");
             out.push_str("window.flocktory = window.flocktory || [];\n");
         }
@@ -251,5 +282,21 @@ mod tests {
             "window.flocktory.push([\"addData\",{\"user\":{}}]);"
         );
         assert_eq!(statement(&json!(["reInit"])), "window.flocktory.reInit();");
+    }
+
+    #[test]
+    fn statements_cannot_break_out_of_a_script() {
+        let call = json!(["push", ["addData", {"title": "</script><script>alert(1)</script> <!-- \u{2028}\u{2029}"}]]);
+        let line = statement(&call);
+        assert_eq!(
+            line,
+            r#"window.flocktory.push(["addData",{"title":"<\/script><script>alert(1)<\/script> <\u0021-- \u2028\u2029"}]);"#
+        );
+        assert!(!line.contains("</") && !line.contains('\u{2028}'));
+        assert_eq!(statement(&json!(["reInit"])), "window.flocktory.reInit();");
+        let odd = statement(&json!(["x();alert(1)//"]));
+        assert!(odd.starts_with("/* unrecognised call"), "{odd}");
+        let closing = statement(&json!([1, "*/alert(1)/*"]));
+        assert_eq!(closing.matches("*/").count(), 1, "{closing}");
     }
 }

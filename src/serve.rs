@@ -7,13 +7,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::Args;
-use handlebox_sandbox::{Limits, Sandbox, SandboxConfig};
-use handlebox_server::{AppState, ServerConfig, Source};
+use clap::{Args, ValueEnum};
+use handlebox_sandbox::{Sandbox, SandboxConfig};
+use handlebox_server::{AppState, DeadLetterConfig, HttpLimits, ServerConfig, Source};
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::error::CliError;
 use crate::files;
+use crate::limits::LimitArgs;
 
 /// Arguments of `handlebox serve`.
 #[derive(Debug, Args)]
@@ -26,53 +27,100 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
     /// Save pages whose handlers failed into this directory, as page files
-    /// that `handlebox run` replays.
+    /// that `handlebox run` replays (readable by the server's user only).
     #[arg(long, value_name = "DIR")]
     dead_letter: Option<PathBuf>,
+    /// Most MiB of pages the dead-letter directory keeps; the oldest go
+    /// first.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..))]
+    dead_letter_max_mib: u64,
+    /// Leave the page's `cookies` (personal data) out of dead letters.
+    #[arg(long)]
+    dead_letter_omit_cookies: bool,
+    /// A file holding the token that `POST /v1/admin/reload` requires as
+    /// `Authorization: Bearer <token>`; without it (or --admin-token), only
+    /// SIGHUP reloads.
+    #[arg(long, value_name = "FILE", conflicts_with = "admin_token")]
+    admin_token_file: Option<PathBuf>,
+    /// The admin token itself (visible to other local users in the process
+    /// list; prefer --admin-token-file).
+    #[arg(long, value_name = "TOKEN")]
+    admin_token: Option<String>,
+    /// Log lines as text or as one JSON object each.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// Connections open at once; past it the server waits for one to close
+    /// before accepting more.
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    max_connections: u64,
+    /// Time a client has to send a request's headers (and the most a
+    /// kept-alive connection may sit idle), and again its body, in ms.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    read_timeout_ms: u64,
+    /// On SIGTERM or SIGINT, time requests in flight have to finish before
+    /// the connections left are cut, in ms.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(0..=600_000))]
+    drain_ms: u64,
     /// Pages processed at once (default: the number of CPUs).
     #[arg(long)]
     workers: Option<usize>,
-    /// Pages that may wait for a worker before requests are refused with 503.
+    /// Pages of one project that may wait for a worker before its requests
+    /// are refused with 503; each project has its own queue.
     #[arg(long, default_value_t = 64)]
     queue: usize,
     /// Pages of one project processed at once (default: all workers but
     /// one), so that one project cannot occupy every worker.
     #[arg(long)]
     project_workers: Option<usize>,
-    /// Events processed per page; further events are reported with a
-    /// warning, not processed.
-    #[arg(long, default_value_t = handlebox_pipeline::DEFAULT_MAX_EVENTS)]
-    max_events: usize,
     /// Largest request body, in bytes.
     #[arg(long, default_value_t = 1 << 20)]
     body_limit: usize,
-    /// Each handler call's deadline, in milliseconds.
-    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=60_000))]
-    deadline_ms: u64,
-    /// Each page's memory cap, in MiB.
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(8..=4096))]
-    memory_mib: u64,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    /// `key=value` text, page text quoted and escaped.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// Runs the server until SIGTERM or SIGINT.
 pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .init();
+        .with_ansi(false);
+    match args.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
+    let admin_token = match (&args.admin_token_file, &args.admin_token) {
+        (Some(path), _) => {
+            let token = files::read_text(path, "admin token file")?
+                .trim()
+                .to_owned();
+            if token.is_empty() {
+                return Err(CliError::Input(format!(
+                    "the admin token file {} is empty",
+                    path.display()
+                )));
+            }
+            Some(token)
+        }
+        (None, token) => token.clone(),
+    };
     let workers = args
         .workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let sandbox = Sandbox::new(SandboxConfig {
-        limits: Limits {
-            deadline: Duration::from_millis(args.deadline_ms),
-            memory_bytes: (args.memory_mib as usize) << 20,
-            ..Limits::default()
-        },
+        limits: args.limits.limits(),
         max_open_pages: (workers as u32).saturating_mul(2).max(8),
         ..SandboxConfig::default()
     })?;
@@ -92,16 +140,32 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
             .project_workers
             .unwrap_or(workers.saturating_sub(1).max(1)),
         body_limit: args.body_limit,
-        max_events: args.max_events,
-        dead_letter: args.dead_letter,
+        max_events: args.limits.max_events,
+        budget: args.limits.budget(),
+        dead_letter: args.dead_letter.map(|dir| DeadLetterConfig {
+            dir,
+            max_bytes: args.dead_letter_max_mib << 20,
+            omit_cookies: args.dead_letter_omit_cookies,
+        }),
+        admin_token,
+        http: HttpLimits {
+            max_connections: args.max_connections as usize,
+            read_timeout: Duration::from_millis(args.read_timeout_ms),
+            drain: Duration::from_millis(args.drain_ms),
+        },
     };
+    let drain = config.http.drain;
     let state = AppState::new(config, sandbox).map_err(|e| CliError::Input(e.to_string()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("handlebox-http")
         .build()
         .map_err(|e| CliError::Input(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(serve(state, args.listen, workers))
+    let code = runtime.block_on(serve(state, args.listen, workers));
+    // Pages still running on blocking threads end within their budget;
+    // the process does not wait for them past the drain time.
+    runtime.shutdown_timeout(drain);
+    code
 }
 
 async fn serve(

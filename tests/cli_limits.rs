@@ -1,5 +1,5 @@
 //! The sandbox's limits, pinned through `handlebox eval` with bounds that
-//! catch a regression: a runaway call ends within twice its deadline (read
+//! catch a regression: a runaway call or allocation ends within twice its deadline (read
 //! from the call's own cost, not from the test's clock), the memory cap is
 //! where the docs say, and the call depth allows ordinary recursion.
 //! The timing checks share one test so that they do not run side by side.
@@ -28,7 +28,8 @@ fn kind(result: &Value) -> Option<&str> {
 }
 
 #[test]
-fn a_runaway_call_ends_within_twice_its_deadline() {
+fn runaway_calls_and_allocations_end_within_twice_their_deadline() {
+    no_allocation_outlasts_the_deadline_at_the_largest_memory_cap();
     for (deadline_ms, flags) in [
         (50, vec![]),
         (5, vec!["--deadline-ms", "5"]),
@@ -55,9 +56,13 @@ fn a_runaway_call_ends_within_twice_its_deadline() {
     }
 }
 
-/// A handler that holds `mib` MiB in one typed array.
+/// A handler that holds `mib` MiB in typed arrays of 4 MiB (one allocation
+/// may take at most 16 MiB).
 fn holding(mib: u32) -> String {
-    format!("var a = new Uint8Array({mib} * 1024 * 1024); a[a.length - 1] = 1; return a.length")
+    format!(
+        "var held = []; for (var i = 0; i < {mib} / 4; i++) held.push(new Uint8Array(4 << 20));\n\
+         return held.length * 4 * 1024 * 1024"
+    )
 }
 
 #[test]
@@ -81,6 +86,40 @@ fn the_memory_cap_is_32_mib_unless_raised() {
     assert_eq!(fits["error"], Value::Null, "40 MiB under 64: {fits}");
     let over = eval(&holding(80), &raised);
     assert_eq!(kind(&over), Some("memory"), "80 MiB under 64: {over}");
+}
+
+/// Zeroing fresh memory is one WebAssembly instruction a deadline cannot
+/// interrupt: one allocation may take at most 16 MiB, and the cap at most
+/// 256 MiB, so that no allocation outlasts a 50 ms deadline.
+fn no_allocation_outlasts_the_deadline_at_the_largest_memory_cap() {
+    let largest = ["--memory-mib", "256"];
+    let one = eval(
+        "var a = new Uint8Array(250 << 20); return a.length",
+        &largest,
+    );
+    assert_eq!(kind(&one), Some("memory"), "{one}");
+    assert!(
+        one["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("more than the 16 MiB an allocation may take")),
+        "{one}"
+    );
+    let fits = eval(
+        "var a = new Uint8Array(15 << 20); return a.length",
+        &largest,
+    );
+    assert_eq!(fits["value"], 15 << 20, "{fits}");
+    let many = eval(
+        "var held = []; while (true) held.push(new Uint8Array(15 << 20));",
+        &largest,
+    );
+    assert!(matches!(kind(&many), Some("memory" | "timeout")), "{many}");
+    for result in [&one, &many] {
+        let micros = result["cost"]["micros"].as_u64().expect("cost.micros");
+        assert!(micros <= 100_000, "{micros} µs against a 50 ms deadline");
+    }
+    let out = support::handlebox(&["eval", "--code", "return 1", "--memory-mib", "4096"]);
+    assert_eq!(out.status.code(), Some(2), "a cap past 256 MiB is refused");
 }
 
 #[test]

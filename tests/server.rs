@@ -8,23 +8,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{Server, handlebox, root, temp_dir, write};
-
-/// Waits until the server runs `count` pages at once (as `/metrics` says).
-fn wait_busy(server: &Server, count: f64) {
-    let started = Instant::now();
-    loop {
-        let text = server.request("GET", "/metrics", b"").text();
-        if metric(&text, "handlebox_busy_workers") >= count {
-            return;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "no page started:\n{text}"
-        );
-        thread::sleep(Duration::from_millis(20));
-    }
-}
+use support::{Server, fixture, handlebox, metric, temp_dir, write};
 
 fn run_json(config: &str, page: &str) -> Value {
     let out = handlebox(&[
@@ -37,10 +21,6 @@ fn run_json(config: &str, page: &str) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("run prints JSON")
-}
-
-fn fixture(path: &str) -> String {
-    std::fs::read_to_string(root().join(path)).expect("fixture")
 }
 
 #[test]
@@ -170,12 +150,14 @@ fn a_full_queue_answers_503_at_once() {
         "0",
         "--deadline-ms",
         "1500",
+        "--page-time-ms",
+        "20000",
     ]);
     let addr = server.addr;
     let page = fixture("fixtures/pages/home-anonymous.json");
     let slow =
         thread::spawn(move || support::request(addr, "POST", "/v1/process", page.as_bytes()));
-    wait_busy(&server, 1.0);
+    server.wait_busy(1.0);
     let refused = server.post_file("/v1/process", "fixtures/pages/home-anonymous.json");
     assert_eq!(refused.status, 503, "{}", refused.text());
     assert_eq!(refused.header("retry-after"), Some("1"));
@@ -209,7 +191,24 @@ fn reload_takes_good_configs_and_keeps_serving_on_bad_ones() {
     let dir = temp_dir("reload");
     let config = |site: &str| json!({"integrations": {"Flocktory": {"siteId": site}}}).to_string();
     write(&dir, "a.json", &config("1"));
-    let server = Server::start(&["--config", dir.to_str().unwrap()]);
+    let token = write(&dir, "admin-token", "  reload-secret\n");
+    let server = Server::start(&[
+        "--config",
+        dir.to_str().unwrap(),
+        "--admin-token-file",
+        token.to_str().unwrap(),
+    ]);
+    let reload = || {
+        support::request_with(
+            server.addr,
+            "POST",
+            "/v1/admin/reload",
+            &[("Authorization", "Bearer reload-secret")],
+            b"",
+        )
+    };
+    let unauthorized = server.request("POST", "/v1/admin/reload", b"");
+    assert_eq!(unauthorized.status, 401, "{}", unauthorized.text());
     assert_eq!(
         loader(&server, "a"),
         json!("https://api.flocktory.com/v2/loader.js?site_id=1")
@@ -231,7 +230,7 @@ fn reload_takes_good_configs_and_keeps_serving_on_bad_ones() {
         "a.json",
         &fixture("fixtures/configs/broken-handler.json"),
     );
-    let refused = server.request("POST", "/v1/admin/reload", b"");
+    let refused = reload();
     assert_eq!(refused.status, 422, "{}", refused.text());
     let message = refused.json()["error"]["message"]
         .as_str()
@@ -252,7 +251,7 @@ fn reload_takes_good_configs_and_keeps_serving_on_bad_ones() {
 
     write(&dir, "a.json", &config("3"));
     write(&dir, "b.json", &config("4"));
-    let accepted = server.request("POST", "/v1/admin/reload", b"");
+    let accepted = reload();
     assert_eq!(accepted.status, 200);
     assert_eq!(accepted.json(), json!({"reloaded": ["a", "b"]}));
     assert_eq!(
@@ -285,12 +284,14 @@ fn sigterm_finishes_requests_in_flight_and_exits_0() {
         "fixtures/configs/hostile.json",
         "--deadline-ms",
         "1000",
+        "--page-time-ms",
+        "20000",
     ]);
     let addr = server.addr;
     let page = fixture("fixtures/pages/home-anonymous.json");
     let in_flight =
         thread::spawn(move || support::request(addr, "POST", "/v1/process", page.as_bytes()));
-    wait_busy(&server, 1.0);
+    server.wait_busy(1.0);
     server.signal("-TERM");
     let response = in_flight.join().unwrap();
     assert_eq!(response.status, 200, "{}", response.text());
@@ -305,15 +306,6 @@ fn sigterm_finishes_requests_in_flight_and_exits_0() {
         server.log()
     );
     assert!(server.log().contains("SIGTERM"));
-}
-
-fn metric(text: &str, series: &str) -> f64 {
-    text.lines()
-        .find_map(|line| {
-            line.strip_prefix(series)
-                .and_then(|rest| rest.trim().parse().ok())
-        })
-        .unwrap_or_else(|| panic!("no {series} in\n{text}"))
 }
 
 #[test]
@@ -356,13 +348,13 @@ fn metrics_count_what_was_sent() {
 
 #[test]
 fn a_hostile_project_does_not_slow_or_break_another() {
-    let dir = temp_dir("hostile");
-    write(
-        &dir,
-        "hostile.json",
-        &fixture("fixtures/configs/hostile.json"),
+    let dir = support::projects_dir(
+        "hostile",
+        &[
+            ("hostile", "fixtures/configs/hostile.json"),
+            ("shop", "fixtures/configs/shop.json"),
+        ],
     );
-    write(&dir, "shop.json", &fixture("fixtures/configs/shop.json"));
     let server = Server::start(&[
         "--config",
         dir.to_str().unwrap(),
@@ -370,6 +362,8 @@ fn a_hostile_project_does_not_slow_or_break_another() {
         "2",
         "--deadline-ms",
         "3000",
+        "--page-time-ms",
+        "20000",
     ]);
     let expected = run_json(
         "fixtures/configs/shop.json",
@@ -389,7 +383,7 @@ fn a_hostile_project_does_not_slow_or_break_another() {
             })
         })
         .collect();
-    wait_busy(&server, 1.0);
+    server.wait_busy(1.0);
     for _ in 0..5 {
         let started = Instant::now();
         let response =

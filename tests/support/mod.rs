@@ -35,6 +35,21 @@ pub fn handlebox(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+/// The text of the file at `path` (relative to the root).
+pub fn fixture(path: &str) -> String {
+    std::fs::read_to_string(root().join(path)).expect("fixture")
+}
+
+/// A config directory for `serve --config DIR`: project `id` gets the
+/// config at `fixture` (relative to the root), for each pair.
+pub fn projects_dir(name: &str, projects: &[(&str, &str)]) -> PathBuf {
+    let dir = temp_dir(name);
+    for (id, config) in projects {
+        write(&dir, &format!("{id}.json"), &fixture(config));
+    }
+    dir
+}
+
 /// A fresh temporary directory for one test.
 pub fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("handlebox-{name}-{}", std::process::id()));
@@ -98,6 +113,33 @@ impl Server {
     /// `method path` with `body`.
     pub fn request(&self, method: &str, path: &str, body: &[u8]) -> Response {
         request(self.addr, method, path, body)
+    }
+
+    /// Waits until the server runs at least `count` pages at once (as
+    /// `/metrics` says), up to 20 s.
+    pub fn wait_busy(&self, count: f64) {
+        self.wait_metric("handlebox_busy_workers", |value| value >= count);
+    }
+
+    /// Waits until `series` in `/metrics` satisfies `done`, up to 20 s.
+    pub fn wait_metric(&self, series: &str, done: impl Fn(f64) -> bool) {
+        let started = std::time::Instant::now();
+        loop {
+            let text = self.request("GET", "/metrics", b"").text();
+            if done(metric(&text, series)) {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{series} never got there:\n{text}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// `POST path` with the file at `fixture` (relative to the root).
@@ -175,16 +217,36 @@ impl Response {
 
 /// One HTTP/1.1 request with `Connection: close`.
 pub fn request(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> Response {
+    request_with(addr, method, path, &[], body)
+}
+
+/// One HTTP/1.1 request with `Connection: close` and extra header lines.
+pub fn request_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Response {
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .expect("timeout");
+    let extra: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).expect("write head");
     let _ = stream.write_all(body);
+    read_response(&mut stream)
+}
+
+/// Reads one response from `stream` until the server closes it.
+pub fn read_response(stream: &mut TcpStream) -> Response {
     let mut raw = Vec::new();
     let _ = stream.read_to_end(&mut raw);
     let split = raw
@@ -226,6 +288,16 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
         data = &data[(start + size + 2).min(data.len())..];
     }
     out
+}
+
+/// The value of `series` (name and labels, as printed) in Prometheus text.
+pub fn metric(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|line| {
+            line.strip_prefix(series)
+                .and_then(|rest| rest.trim().parse().ok())
+        })
+        .unwrap_or_else(|| panic!("no {series} in\n{text}"))
 }
 
 /// Writes `text` to `dir/name` and returns the path.

@@ -18,38 +18,65 @@ pub fn renamed(name: &str) -> &str {
     }
 }
 
-fn object<'a>(dd: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
-    let slot = dd.entry(key.to_owned()).or_insert_with(|| json!({}));
-    if !slot.is_object() {
-        *slot = json!({});
-    }
-    match slot {
-        Value::Object(map) => map,
-        _ => unreachable!("replaced by an object above"),
-    }
+/// Edits of `digitalData` that remember whether anything changed, so that
+/// the sandbox is sent `digitalData` again only then.
+#[derive(Default)]
+struct Edits {
+    changed: bool,
 }
 
-/// Sets `key` to `value` when its value is falsy, as the reference's
-/// `if (!user.email)` and `page.path || …` do.
-fn fill(map: &mut Map<String, Value>, key: &str, value: Value) {
-    if !js::truthy(map.get(key)) {
-        map.insert(key.to_owned(), value);
+impl Edits {
+    /// The object at `key`, made an empty one when it is missing or not an
+    /// object.
+    fn object<'a>(
+        &mut self,
+        dd: &'a mut Map<String, Value>,
+        key: &str,
+    ) -> &'a mut Map<String, Value> {
+        let slot = dd.entry(key.to_owned()).or_insert(Value::Null);
+        if !slot.is_object() {
+            *slot = json!({});
+            self.changed = true;
+        }
+        match slot {
+            Value::Object(map) => map,
+            _ => unreachable!("replaced by an object above"),
+        }
+    }
+
+    /// Sets `key` to `value` when its value is falsy, as the reference's
+    /// `if (!user.email)` and `page.path || …` do.
+    fn fill(&mut self, map: &mut Map<String, Value>, key: &str, value: Value) {
+        if !js::truthy(map.get(key)) {
+            self.put(map, key, value);
+        }
+    }
+
+    /// Sets `key` to `value`.
+    fn put(&mut self, map: &mut Map<String, Value>, key: &str, value: Value) {
+        if map.get(key) != Some(&value) {
+            map.insert(key.to_owned(), value);
+            self.changed = true;
+        }
     }
 }
 
 /// Enriches `digitalData` as the reference does before each `Viewed Page`.
-/// `uuid` gives `user.anonymousId` when it is missing.
+/// `uuid` gives `user.anonymousId` when it is missing. Returns whether
+/// anything changed.
 pub fn before_viewed_page(
     dd: &mut Map<String, Value>,
     page: &PageInput,
     uuid: impl FnOnce() -> String,
-) {
+) -> bool {
+    let mut edits = Edits::default();
     for key in ["website", "page", "user", "context"] {
-        object(dd, key);
+        edits.object(dd, key);
     }
     if dd.get("cart").is_none_or(Value::is_null) {
-        dd.insert(
-            "cart".into(),
+        edits.put(
+            dd,
+            "cart",
             json!({"lineItems": [], "subtotal": 0, "total": 0}),
         );
     }
@@ -58,50 +85,51 @@ pub fn before_viewed_page(
         .and_then(|p| p.get("type"))
         .is_some_and(|t| t == "confirmation");
     if confirmation && dd.get("transaction").is_none_or(Value::is_null) {
-        dd.insert("transaction".into(), json!({}));
+        edits.put(dd, "transaction", json!({}));
     }
 
     let url = Url::split(&page.url);
-    let page_map = object(dd, "page");
-    fill(page_map, "path", json!(url.path));
-    fill(page_map, "queryString", json!(url.query));
-    fill(page_map, "hash", json!(percent_decode(url.hash)));
-    fill(page_map, "url", json!(percent_decode(&page.url)));
-    fill(page_map, "referrer", json!(page.referrer));
-    fill(page_map, "title", json!(page.title));
+    let page_map = edits.object(dd, "page");
+    edits.fill(page_map, "path", json!(url.path));
+    edits.fill(page_map, "queryString", json!(url.query));
+    edits.fill(page_map, "hash", json!(percent_decode(url.hash)));
+    edits.fill(page_map, "url", json!(percent_decode(&page.url)));
+    edits.fill(page_map, "referrer", json!(page.referrer));
+    edits.fill(page_map, "title", json!(page.title));
 
-    let context = object(dd, "context");
+    let context = edits.object(dd, "context");
     if !page.user_agent.is_empty() {
-        fill(context, "userAgent", json!(page.user_agent));
+        edits.fill(context, "userAgent", json!(page.user_agent));
     }
     if context.get("campaign").is_none()
         && let Some(campaign) = campaign(url.query)
     {
-        context.insert("campaign".into(), campaign);
+        edits.put(context, "campaign", campaign);
     }
 
-    let user = object(dd, "user");
+    let user = edits.object(dd, "user");
     if user.get("isReturning").is_none() {
-        user.insert("isReturning".into(), json!(false));
+        edits.put(user, "isReturning", json!(false));
     }
     match user.get("isLoggedIn") {
         Some(logged_in) if js::truthy(Some(logged_in)) => {
-            fill(user, "everLoggedIn", json!(true));
+            edits.fill(user, "everLoggedIn", json!(true));
         }
         Some(_) if user.get("everLoggedIn").is_none() => {
-            user.insert("everLoggedIn".into(), json!(false));
+            edits.put(user, "everLoggedIn", json!(false));
         }
         _ => {}
     }
     if !js::truthy(user.get("anonymousId")) {
-        user.insert("anonymousId".into(), json!(uuid()));
+        edits.put(user, "anonymousId", json!(uuid()));
     }
 
-    legacy_listing(dd);
+    legacy_listing(dd, &mut edits);
+    edits.changed
 }
 
 /// `digitalData.version` below 1.1.0 / 1.1.1: listing ids from older fields.
-fn legacy_listing(dd: &mut Map<String, Value>) {
+fn legacy_listing(dd: &mut Map<String, Value>, edits: &mut Edits) {
     let Some(version) = dd.get("version").and_then(Value::as_str).map(parse_version) else {
         return;
     };
@@ -112,16 +140,16 @@ fn legacy_listing(dd: &mut Map<String, Value>) {
             .and_then(|p| p.get("categoryId"))
             .cloned();
         if let (Some(category), Some(Value::Object(listing))) = (category, dd.get_mut("listing")) {
-            listing.insert("categoryId".into(), category);
+            edits.put(listing, "categoryId", category);
         }
     }
     if version < [1, 1, 1] {
-        let with_list_id = |list: &mut Value| {
+        let mut with_list_id = |list: &mut Value| {
             if let Value::Object(list) = list
                 && list.get("listId").is_none()
                 && let Some(name) = list.get("listName").cloned()
             {
-                list.insert("listId".into(), name);
+                edits.put(list, "listId", name);
             }
         };
         if let Some(listing) = dd.get_mut("listing") {
@@ -150,23 +178,26 @@ pub fn parse_version(text: &str) -> [u64; 3] {
 
 /// What the reference remembers in `digitalData.user` after an event; each
 /// field is set only where it is falsy (`if (!user.email && email)`).
-pub fn after_event(dd: &mut Map<String, Value>, event: &Value, now: &str) {
+/// Returns whether anything changed.
+pub fn after_event(dd: &mut Map<String, Value>, event: &Value, now: &str) -> bool {
+    let mut edits = Edits::default();
     match event.get("name").and_then(Value::as_str) {
         Some("Subscribed") => {
             let email = event.get("user").and_then(|u| u.get("email")).cloned();
-            let user = object(dd, "user");
-            fill(user, "isSubscribed", json!(true));
+            let user = edits.object(dd, "user");
+            edits.fill(user, "isSubscribed", json!(true));
             if let Some(email) = email.filter(|e| js::truthy(Some(e))) {
-                fill(user, "email", email);
+                edits.fill(user, "email", email);
             }
         }
         Some("Completed Transaction") => {
-            let user = object(dd, "user");
-            fill(user, "hasTransacted", json!(true));
-            fill(user, "lastTransactionDate", json!(now));
+            let user = edits.object(dd, "user");
+            edits.fill(user, "hasTransacted", json!(true));
+            edits.fill(user, "lastTransactionDate", json!(now));
         }
         _ => {}
     }
+    edits.changed
 }
 
 /// The common enrichment: a product given by id is merged with the catalogue
@@ -366,6 +397,21 @@ mod tests {
         assert_eq!(dd["user"]["isReturning"], json!(false));
         assert_eq!(dd["user"]["anonymousId"], json!("id-1"));
         assert!(dd.get("transaction").is_none());
+    }
+
+    #[test]
+    fn a_second_viewed_page_changes_nothing() {
+        let mut dd = Map::new();
+        dd.insert("version".into(), json!("1.0.0"));
+        dd.insert("listing".into(), json!({"listName": "Shoes"}));
+        let page = page("https://s.example/shoes?utm_source=x");
+        assert!(before_viewed_page(&mut dd, &page, || "id-1".into()));
+        let once = dd.clone();
+        assert!(!before_viewed_page(&mut dd, &page, || "id-2".into()));
+        assert_eq!(dd, once);
+        let ct = json!({"name": "Completed Transaction"});
+        assert!(after_event(&mut dd, &ct, "2026-01-01T00:00:00Z"));
+        assert!(!after_event(&mut dd, &ct, "2026-01-02T00:00:00Z"));
     }
 
     #[test]

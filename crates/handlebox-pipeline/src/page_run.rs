@@ -5,24 +5,36 @@
 //! event: include/exclude lists, common and integration enrichment, override
 //! functions, event variables, dropping, then the integration's calls. The
 //! sandbox page is opened only when a handler first runs, and sees
-//! `digitalData` as the reference has enriched it at that moment.
+//! `digitalData` as the reference has enriched it at that moment; it is
+//! sent `digitalData` again only when an event changed it.
+//!
+//! The page as a whole is held to the pipeline's [`Budget`]: its time (the
+//! sandbox stops any call at the page's deadline, and the host checks it
+//! before each event) and the size of its Result. Once either is spent, or
+//! the caller cancels, each remaining event is listed with an error.
 
 use std::collections::VecDeque;
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use handlebox_sandbox::{Page, PageData, PlanCall, Step, finish_json};
+use handlebox_sandbox::{Page, PageBudget, PageData, PlanCall, Step, finish_json};
 use serde_json::{Map, Value, json};
 
 use crate::integration::IntegrationPage;
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Budget, Pipeline};
 use crate::result::{EventResult, HandlerErrorResult, LogResult, PageResult, VariableResult};
 use crate::{PageInput, cart, clock, enrich, js};
 
 const VIEWED_PAGE: &str = "Viewed Page";
 
-/// Runs `input` through `pipeline`.
-pub(crate) fn run(pipeline: &Pipeline, input: &PageInput) -> PageResult {
-    PageRun::new(pipeline, input).run()
+/// Runs `input` through `pipeline`, until `cancelled` is set.
+pub(crate) fn run(pipeline: &Pipeline, input: &PageInput, cancelled: &AtomicBool) -> PageResult {
+    PageRun::new(pipeline, input, cancelled).run()
 }
+
+/// What a page's errors name as their handler when the page as a whole,
+/// not one handler, is the reason.
+const PAGE: &str = "page";
 
 /// An event waiting to run, with where it came from.
 struct Pending {
@@ -43,10 +55,15 @@ struct PageRun<'p> {
     trackers: Vec<(Box<dyn IntegrationPage + 'p>, bool)>,
     result: PageResult,
     now: String,
+    /// The page's time budget, running since the page started.
+    time: PageBudget,
+    /// Bytes of Result JSON the events have produced so far.
+    output: usize,
+    cancelled: &'p AtomicBool,
 }
 
 impl<'p> PageRun<'p> {
-    fn new(pipeline: &'p Pipeline, input: &'p PageInput) -> Self {
+    fn new(pipeline: &'p Pipeline, input: &'p PageInput, cancelled: &'p AtomicBool) -> Self {
         let trackers = pipeline
             .integrations
             .iter()
@@ -64,7 +81,62 @@ impl<'p> PageRun<'p> {
                 ..PageResult::default()
             },
             now: clock::now_iso(),
+            time: PageBudget::from_now(pipeline.budget.time),
+            output: 0,
+            cancelled,
         }
+    }
+
+    fn budget(&self) -> Budget {
+        self.pipeline.budget
+    }
+
+    /// Why no more events run on this page, if none do.
+    fn stopped(&self) -> Option<HandlerErrorResult> {
+        if self.cancelled.load(Ordering::Relaxed) {
+            return Some(page_error(
+                "timeout",
+                "not processed: the request was cancelled (its client went away)".to_owned(),
+            ));
+        }
+        if self.time.spent() {
+            return Some(page_error(
+                "timeout",
+                format!("not processed: {}", self.time.spent_message()),
+            ));
+        }
+        let limit = self.budget().output_bytes;
+        (self.output >= limit).then(|| {
+            page_error(
+                "output",
+                format!("not processed: the page's output budget of {limit} bytes is spent"),
+            )
+        })
+    }
+
+    /// Counts `out` against the output budget; when it does not fit, its
+    /// calls, variables, logs and warnings are left out and say so.
+    fn charge_output(&mut self, out: &mut EventResult, calls_before: usize) {
+        let limit = self.budget().output_bytes;
+        // The event's calls appear twice in the Result: in it and in `calls`.
+        let size = json_size(&*out) + json_size(&out.calls);
+        if self.output.saturating_add(size) <= limit {
+            self.output += size;
+            return;
+        }
+        self.result.calls.truncate(calls_before);
+        out.calls.clear();
+        out.variables.clear();
+        out.logs.clear();
+        out.warnings.clear();
+        out.errors = vec![page_error(
+            "output",
+            format!(
+                "left out: this event's {size} bytes of calls, variables, errors and logs pass \
+                 the page's output budget of {limit} bytes"
+            ),
+        )];
+        self.output = limit;
     }
 
     fn run(mut self) -> PageResult {
@@ -102,6 +174,10 @@ impl<'p> PageRun<'p> {
                     .push(not_processed(pending, self.pipeline.max_events));
                 continue;
             }
+            if let Some(error) = self.stopped() {
+                self.result.events.push(unprocessed(pending, error));
+                continue;
+            }
             processed += 1;
             let generated = self.event(pending);
             for event in generated.into_iter().rev() {
@@ -128,6 +204,7 @@ impl<'p> PageRun<'p> {
             source: pending.source.map(str::to_owned),
             ..EventResult::default()
         };
+        let calls_before = self.result.calls.len();
         let mut event = pending.event;
         if !event.is_object() {
             out.dropped = true;
@@ -152,8 +229,7 @@ impl<'p> PageRun<'p> {
         out.name = name.clone();
         if name == VIEWED_PAGE {
             let input = self.input;
-            enrich::before_viewed_page(self.dd_map(), input, clock::uuid_v4);
-            self.dd_changed = true;
+            self.dd_changed |= enrich::before_viewed_page(self.dd_map(), input, clock::uuid_v4);
         }
         let generated = if name == "Updated Cart" {
             self.updated_cart(&event, &mut out, pending.index)
@@ -165,9 +241,9 @@ impl<'p> PageRun<'p> {
         }
         let now = self.now.clone();
         if matches!(name.as_str(), "Subscribed" | "Completed Transaction") {
-            enrich::after_event(self.dd_map(), &event, &now);
-            self.dd_changed = true;
+            self.dd_changed |= enrich::after_event(self.dd_map(), &event, &now);
         }
+        self.charge_output(&mut out, calls_before);
         self.result.events.push(out);
         generated
     }
@@ -301,8 +377,26 @@ impl<'p> PageRun<'p> {
                     .push(sandbox_error(&label(step), message.clone()));
             }
         };
+        if let Some(error) = self.stopped() {
+            for step in plan {
+                out.errors.push(HandlerErrorResult {
+                    handler: label(step),
+                    ..error.clone()
+                });
+            }
+            return;
+        }
         if self.sandbox.is_none() {
-            self.sandbox = Some(project.open_page(&self.data).map_err(|e| e.to_string()));
+            let time = self.time;
+            self.sandbox = Some(
+                project
+                    .open_page(&self.data)
+                    .map(|mut page| {
+                        page.set_budget(time);
+                        page
+                    })
+                    .map_err(|e| e.to_string()),
+            );
             self.dd_changed = false;
         }
         let page = match self.sandbox.as_mut() {
@@ -384,8 +478,20 @@ fn sandbox_error(handler: &str, message: String) -> HandlerErrorResult {
     }
 }
 
-/// The report of an event past the page's limit.
-fn not_processed(pending: Pending, max: usize) -> EventResult {
+/// An error of the page as a whole, not of one handler.
+fn page_error(kind: &'static str, message: String) -> HandlerErrorResult {
+    HandlerErrorResult {
+        handler: PAGE.to_owned(),
+        kind,
+        message,
+        line: None,
+        column: None,
+    }
+}
+
+/// The report of an event that was not processed: where it came from and
+/// its name, dropped, nothing else yet.
+fn left_out(pending: Pending) -> EventResult {
     EventResult {
         index: pending.index,
         name: pending
@@ -396,10 +502,43 @@ fn not_processed(pending: Pending, max: usize) -> EventResult {
             .to_owned(),
         source: pending.source.map(str::to_owned),
         dropped: true,
+        ..EventResult::default()
+    }
+}
+
+/// The report of an event the page's budget or cancellation left out.
+fn unprocessed(pending: Pending, error: HandlerErrorResult) -> EventResult {
+    EventResult {
+        errors: vec![error],
+        ..left_out(pending)
+    }
+}
+
+/// Bytes of `value` as JSON, without writing it anywhere.
+fn json_size(value: &impl serde::Serialize) -> usize {
+    struct Count(usize);
+    impl io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Counting cannot fail; a value serde cannot write counts what it wrote.
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
+}
+
+/// The report of an event past the page's limit.
+fn not_processed(pending: Pending, max: usize) -> EventResult {
+    EventResult {
         warnings: vec![format!(
             "not processed: the page has more than {max} events, the most one page may have"
         )],
-        ..EventResult::default()
+        ..left_out(pending)
     }
 }
 

@@ -2,6 +2,9 @@
 //! and compiled once, every problem reported with its integration and
 //! option. How one page runs through it is in [`crate::page_run`].
 
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
 use handlebox_sandbox::{Project, Sandbox, SandboxError, Step};
 
 use crate::config::{self, IntegrationConfig};
@@ -71,10 +74,33 @@ pub struct Pipeline {
     pub(crate) project: Option<Project>,
     pub(crate) warnings: Vec<String>,
     pub(crate) max_events: usize,
+    pub(crate) budget: Budget,
 }
 
 /// Events processed per page by default; see [`Pipeline::with_max_events`].
 pub const DEFAULT_MAX_EVENTS: usize = 1000;
+
+/// What one page may cost as a whole, however it is built: past either
+/// limit, every remaining event is listed with an error that names the
+/// budget (kind `timeout` or `output`) instead of being processed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Wall-clock time of the whole page (default 1 s). No handler call
+    /// runs past it, and a handler whose calls add up to more than half of
+    /// it is not run again on the page.
+    pub time: Duration,
+    /// Bytes of Result JSON the page's events may produce (default 4 MiB).
+    pub output_bytes: usize,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Self {
+            time: Duration::from_secs(1),
+            output_bytes: 4 << 20,
+        }
+    }
+}
 
 impl Pipeline {
     /// Processes at most `max` events per page (counting those the pipeline
@@ -82,6 +108,17 @@ impl Pipeline {
     pub fn with_max_events(mut self, max: usize) -> Self {
         self.max_events = max;
         self
+    }
+
+    /// Holds every page to `budget` instead of [`Budget::default`].
+    pub fn with_budget(mut self, budget: Budget) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// The budget every page is held to.
+    pub fn budget(&self) -> Budget {
+        self.budget
     }
 
     /// Configures every integration of `configs` that `kinds` knows and
@@ -114,7 +151,14 @@ impl Pipeline {
 
     /// Runs one page and returns every call and what happened to each event.
     pub fn process(&self, page: &PageInput) -> PageResult {
-        crate::page_run::run(self, page)
+        crate::page_run::run(self, page, &AtomicBool::new(false))
+    }
+
+    /// [`Pipeline::process`], stopping at the next event or handler call
+    /// once `cancelled` is set (its client went away): the events left are
+    /// listed with an error, as for a spent budget.
+    pub fn process_until(&self, page: &PageInput, cancelled: &AtomicBool) -> PageResult {
+        crate::page_run::run(self, page, cancelled)
     }
 
     /// [`Pipeline::process`] on tokio's blocking pool, so that JavaScript
@@ -235,6 +279,7 @@ fn build(
             project,
             warnings,
             max_events: DEFAULT_MAX_EVENTS,
+            budget: Budget::default(),
         }),
         report,
     ))

@@ -4,12 +4,19 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The largest memory cap a page may have: 256 MiB. Zeroing or copying one
+/// allocation is a single WebAssembly instruction, which a deadline cannot
+/// interrupt; at this size it ends within about 40 ms on a 2-core VM, so
+/// deadlines still hold at every allowed setting.
+pub const MAX_MEMORY_BYTES: usize = 256 << 20;
+
 /// Limits every page and call is held to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     /// Wall-clock time one handler call may take (default 50 ms).
     pub deadline: Duration,
-    /// Memory one page's instance may use, in bytes (default 32 MiB).
+    /// Memory one page's instance may use, in bytes (default 32 MiB, at
+    /// most [`MAX_MEMORY_BYTES`]).
     pub memory_bytes: usize,
     /// Largest JSON input (a `digitalData`, an event), in bytes (default 1 MiB).
     pub max_input_bytes: usize,

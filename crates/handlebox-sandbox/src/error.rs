@@ -12,6 +12,10 @@ pub enum SandboxError {
     /// The wasmtime engine or the guest module could not be set up.
     #[error("cannot set up the WebAssembly engine: {0}")]
     Engine(String),
+    /// A limit outside what the sandbox can hold (see
+    /// [`MAX_MEMORY_BYTES`](crate::MAX_MEMORY_BYTES)).
+    #[error("invalid limit: {0}")]
+    Limit(String),
     /// The on-disk module cache could not be used (compilation still works).
     #[error("module cache at {path}: {message}")]
     Cache {

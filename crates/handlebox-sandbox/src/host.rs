@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use handlebox_protocol::CallId;
 use wasmtime::{AsContextMut, Caller, Extern, Linker, ResourceLimiter};
 
-use crate::page::Cost;
+use crate::page::{Cost, PageBudget};
 use crate::sandbox::TICK;
 
 const WASI: &str = "wasi_snapshot_preview1";
@@ -45,6 +45,11 @@ pub(crate) struct HostState {
     /// The handler call that ended last in the current request: work after
     /// it (getters, setters or `toJSON` it left on the event) is its own.
     pub(crate) last: Option<CallId>,
+    /// What the page may still spend in all, if it has a budget.
+    pub(crate) page: Option<PageBudget>,
+    /// Whether the epoch deadline set last is the page's, not the call's or
+    /// the request's: a timeout then means the page's time is spent.
+    pub(crate) page_bound: bool,
 }
 
 /// What one handler call may spend.
@@ -72,6 +77,7 @@ impl HostState {
             limiter: MemoryLimiter {
                 max_bytes: memory_bytes,
                 hit: false,
+                too_large: None,
             },
             output: Vec::new(),
             started: Instant::now(),
@@ -86,7 +92,19 @@ impl HostState {
             outside_left: Duration::from_secs(1),
             outside_since: Instant::now(),
             last: None,
+            page: None,
+            page_bound: false,
         }
+    }
+
+    /// `limit`, cut to what is left of the page's time budget; remembers
+    /// which of the two binds.
+    pub(crate) fn within_page(&mut self, limit: Duration) -> Duration {
+        let left = self
+            .page
+            .map(|page| page.deadline.saturating_duration_since(Instant::now()));
+        self.page_bound = left.is_some_and(|left| left < limit);
+        left.map_or(limit, |left| left.min(limit))
     }
 
     /// The memory cap, in bytes.
@@ -95,25 +113,59 @@ impl HostState {
     }
 }
 
-/// Refuses to grow memory past the cap, and remembers that it did.
+/// The most memory one growth may add once the instance runs: 16 MiB.
+/// The first touch of fresh memory happens inside one WebAssembly
+/// instruction (an allocation's zeroing or copy), which a deadline cannot
+/// interrupt; 16 MiB of it takes about 9 ms on a 2-core VM.
+pub const MAX_GROWTH_BYTES: usize = 16 << 20;
+
+/// Refuses to grow memory past the cap, or by more than
+/// [`MAX_GROWTH_BYTES`] at once, and remembers that it did.
 pub(crate) struct MemoryLimiter {
     max_bytes: usize,
-    /// Set once a growth past the cap was refused.
+    /// Set once a growth was refused.
     pub(crate) hit: bool,
+    /// The size of the growth refused for being too large at once, if so.
+    pub(crate) too_large: Option<usize>,
 }
 
-/// The trap raised when a page asks for more memory than its cap.
+/// The trap raised when a page asks for more memory than it may have.
 #[derive(Debug, thiserror::Error)]
 #[error("memory limit of {0} bytes exceeded")]
 pub(crate) struct MemoryLimitHit(pub(crate) usize);
 
+impl MemoryLimiter {
+    /// Why the last growth was refused, as a handler's error message.
+    pub(crate) fn message(&self) -> String {
+        match self.too_large {
+            Some(bytes) => format!(
+                "memory limit exceeded: one allocation asked for {} MiB at once, more than the \
+                 {} MiB an allocation may take",
+                bytes.div_ceil(1 << 20),
+                MAX_GROWTH_BYTES >> 20
+            ),
+            None => format!(
+                "memory limit exceeded: the page needed more than {} MiB",
+                self.max_bytes >> 20
+            ),
+        }
+    }
+}
+
 impl ResourceLimiter for MemoryLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
+        // Instantiation grows from 0 to the module's initial size at once.
+        let step = desired.saturating_sub(current);
+        if current > 0 && step > MAX_GROWTH_BYTES {
+            self.hit = true;
+            self.too_large = Some(step);
+            return Err(MemoryLimitHit(self.max_bytes).into());
+        }
         if desired > self.max_bytes {
             self.hit = true;
             return Err(MemoryLimitHit(self.max_bytes).into());
@@ -181,9 +233,8 @@ pub(crate) fn add_calls(linker: &mut Linker<HostState>) -> wasmtime::Result<()> 
                 (true, None) => caller.as_context_mut().get_fuel().unwrap_or(0),
                 (false, _) => 0,
             };
-            caller
-                .as_context_mut()
-                .set_epoch_deadline(ticks(budget.deadline));
+            let deadline = caller.data_mut().within_page(budget.deadline);
+            caller.as_context_mut().set_epoch_deadline(ticks(deadline));
             let now = Instant::now();
             let state = caller.data_mut();
             let outside = now.saturating_duration_since(state.outside_since);
@@ -221,7 +272,7 @@ pub(crate) fn add_calls(linker: &mut Linker<HostState>) -> wasmtime::Result<()> 
         state.costs.push((running.id, cost));
         state.last = Some(running.id);
         state.outside_since = Instant::now();
-        let left = state.outside_left;
+        let left = state.within_page(state.outside_left);
         if budget.fuel_enabled {
             let _ = caller.as_context_mut().set_fuel(u64::MAX);
         }

@@ -10,7 +10,7 @@ use handlebox_protocol::{CallId, ErrorInfo, ErrorKind, Request, Response, STACK_
 use wasmtime::{Engine, InstancePre, Memory, Store, Trap, TypedFunc};
 
 use crate::host::{CallBudget, HostState, MemoryLimitHit, ticks};
-use crate::page::Cost;
+use crate::page::{Cost, PageBudget};
 use crate::{SandboxError, image::Image};
 
 /// What a request is allowed to spend: each handler call its deadline
@@ -23,6 +23,8 @@ pub(crate) struct Budget {
     pub(crate) fuel: Option<u64>,
     /// Wall-clock time of the request outside handler calls.
     pub(crate) request: Duration,
+    /// The page's budget, which no call or request runs past.
+    pub(crate) page: Option<PageBudget>,
 }
 
 /// A request that trapped: the instance is lost.
@@ -35,6 +37,8 @@ pub(crate) struct Trapped {
     pub(crate) call: Option<CallId>,
     /// What that call cost until the trap.
     pub(crate) cost: Cost,
+    /// Whether the page's time budget ran out (rather than a call's limit).
+    pub(crate) page_spent: bool,
 }
 
 pub(crate) struct Instance {
@@ -136,6 +140,7 @@ impl Instance {
             },
             call: None,
             cost: Cost::default(),
+            page_spent: false,
         })?;
         let state = self.store.data_mut();
         state.call_budget = CallBudget {
@@ -148,7 +153,9 @@ impl Instance {
         state.costs.clear();
         state.outside_left = budget.request;
         state.outside_since = Instant::now();
-        self.store.set_epoch_deadline(ticks(budget.request));
+        state.page = budget.page;
+        let deadline = state.within_page(budget.request);
+        self.store.set_epoch_deadline(ticks(deadline));
         if self.fuel_enabled {
             let _ = self.store.set_fuel(u64::MAX);
         }
@@ -156,7 +163,10 @@ impl Instance {
         self.exchange(&bytes).map_err(|err| {
             let state = self.store.data();
             let (running, last) = (state.current, state.last);
+            let page_spent =
+                state.page_bound && matches!(err.downcast_ref::<Trap>(), Some(Trap::Interrupt));
             Trapped {
+                page_spent,
                 error: self.classify(err, budget, running.is_some(), last.is_some()),
                 call: running.map(|r| r.id).or(last),
                 cost: Cost {
@@ -202,12 +212,16 @@ impl Instance {
             column: None,
         };
         if self.store.data().limiter.hit || err.downcast_ref::<MemoryLimitHit>().is_some() {
-            return memory(format!(
-                "memory limit exceeded: the page needed more than {} MiB",
-                self.store.data().limiter_max() >> 20
-            ));
+            return memory(self.store.data().limiter.message());
         }
         let (kind, message) = match err.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) if self.store.data().page_bound => (
+                ErrorKind::Timeout,
+                budget
+                    .page
+                    .map(|page| page.spent_message())
+                    .unwrap_or_default(),
+            ),
             Some(Trap::Interrupt) if in_call => (
                 ErrorKind::Timeout,
                 format!(

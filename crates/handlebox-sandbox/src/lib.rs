@@ -42,12 +42,13 @@ mod project;
 mod sandbox;
 mod snapshot;
 
-pub use config::{Limits, SandboxConfig};
+pub use config::{Limits, MAX_MEMORY_BYTES, SandboxConfig};
 pub use error::{CompileErrors, SandboxError};
 pub use handlebox_protocol::{
     ErrorInfo, ErrorKind, LogLine, NULL_IN_JSON, PageData, SetFailure, SourceForm, Step,
     finish_json, null_in_json,
 };
-pub use page::{CallOutcome, Cost, EventOutcome, Page, PlanCall, STRIKES};
+pub use host::MAX_GROWTH_BYTES;
+pub use page::{CallOutcome, Cost, EventOutcome, Page, PageBudget, PlanCall, STRIKES};
 pub use project::{HandlerRole, HandlerSpec, Project, Scope, detect_form};
 pub use sandbox::Sandbox;

@@ -8,6 +8,12 @@
 //! state, never the other handlers' results. A handler whose calls trapped
 //! [`STRIKES`] times is not run again on the page, so one hostile handler
 //! costs a page at most that many deadlines.
+//!
+//! A page may also have a [`PageBudget`]: no call or request runs past its
+//! deadline, and a handler whose calls add up to more than half of it is
+//! not run again on the page either, deadlines overrun or not.
+
+use std::time::{Duration, Instant};
 
 use handlebox_protocol::{
     CallId, CallRecord, ErrorInfo, ErrorKind, LogLine, PageData, Request, Response, SetFailure,
@@ -24,6 +30,53 @@ use crate::{Project, SandboxError, input};
 /// Calls that ended their instance after which a handler is not run again
 /// on the same page.
 pub const STRIKES: u32 = 2;
+
+/// What a page may spend in all, over every request it makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageBudget {
+    /// When the page's time is up: no call or request runs past it.
+    pub deadline: Instant,
+    /// The whole budget, for messages and for the share one handler may
+    /// spend (half of it).
+    pub time: Duration,
+}
+
+impl PageBudget {
+    /// A budget of `time` from now.
+    pub fn from_now(time: Duration) -> Self {
+        Self {
+            deadline: Instant::now() + time,
+            time,
+        }
+    }
+
+    /// Whether the page's time is up.
+    pub fn spent(&self) -> bool {
+        Instant::now() >= self.deadline
+    }
+
+    /// The message of an error for work the budget cut short.
+    pub fn spent_message(&self) -> String {
+        format!(
+            "time limit exceeded: the page's time budget of {} ms is spent",
+            self.time.as_millis()
+        )
+    }
+
+    /// Time one handler may spend on the page before it is stopped.
+    fn handler_share(&self) -> Duration {
+        self.time / 2
+    }
+}
+
+/// What one handler has spent on the page.
+#[derive(Debug, Clone, Copy, Default)]
+struct Spent {
+    /// Calls that ended their instance.
+    traps: u32,
+    /// Wall-clock time of all its calls.
+    micros: u64,
+}
 
 /// What one call cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -109,8 +162,10 @@ pub struct Page {
     digital_data_changed: bool,
     /// Instances this page has used; more than one after a trap.
     opened: u32,
-    /// Calls per handler that ended their instance.
-    strikes: Vec<u32>,
+    /// What each handler has spent on the page.
+    spent: Vec<Spent>,
+    /// The page's budget, if it has one.
+    budget: Option<PageBudget>,
 }
 
 /// The JSON of [`PageData`], each part encoded once (and `digitalData`
@@ -156,14 +211,15 @@ impl Page {
     pub(crate) fn open(project: Project, data: &PageData) -> Result<Self, SandboxError> {
         let limits = &project.sandbox.config().limits;
         let parts = Parts::encode(data, limits).map_err(SandboxError::Input)?;
-        let strikes = vec![0; project.len()];
+        let spent = vec![Spent::default(); project.len()];
         let mut page = Self {
             project,
             parts,
             instance: None,
             digital_data_changed: false,
             opened: 0,
-            strikes,
+            spent,
+            budget: None,
         };
         page.instance()?;
         Ok(page)
@@ -172,6 +228,11 @@ impl Page {
     /// The label of handler `index`, for messages.
     pub fn label(&self, index: usize) -> Option<&str> {
         self.project.label(index)
+    }
+
+    /// Holds every later call and request of the page to `budget`.
+    pub fn set_budget(&mut self, budget: PageBudget) {
+        self.budget = Some(budget);
     }
 
     /// How many instances this page has used (1, plus one per trap).
@@ -192,6 +253,7 @@ impl Page {
                 call: limits.deadline,
                 fuel: limits.fuel,
                 request: setup_deadline(limits.deadline),
+                page: self.budget,
             };
             match instance.request(&Request::Open { page }, budget) {
                 Ok(Response::Ready) => {}
@@ -235,29 +297,59 @@ impl Page {
             call: limits.deadline,
             fuel: limits.fuel,
             request: setup_deadline(limits.deadline),
+            page: self.budget,
         }
+    }
+
+    /// Why handler `index` is not run again on this page, if it is not.
+    fn stopped(&self, index: usize) -> Option<ErrorInfo> {
+        let spent = self.spent.get(index)?;
+        let message = if spent.traps >= STRIKES {
+            format!("not run: this handler exceeded its limits {STRIKES} times on this page")
+        } else {
+            let budget = self.budget?;
+            let share = budget.handler_share();
+            if spent.micros <= share.as_micros() as u64 {
+                return None;
+            }
+            format!(
+                "not run: this handler has spent {} ms on this page, more than half of the \
+                 page's time budget of {} ms",
+                spent.micros / 1000,
+                budget.time.as_millis()
+            )
+        };
+        Some(timeout(message))
     }
 
     fn struck(&self, index: usize) -> bool {
-        self.strikes.get(index).is_some_and(|s| *s >= STRIKES)
+        self.stopped(index).is_some()
     }
 
-    fn not_run() -> ErrorInfo {
-        ErrorInfo {
-            kind: ErrorKind::Timeout,
-            message: format!(
-                "not run: this handler exceeded its limits {STRIKES} times on this page"
-            ),
-            line: None,
-            column: None,
+    /// Why nothing more runs on this page, once its time budget is spent.
+    fn out_of_time(&self) -> Option<ErrorInfo> {
+        let budget = self.budget.filter(PageBudget::spent)?;
+        Some(timeout(budget.spent_message()))
+    }
+
+    /// Adds `micros` to what handler `index` has spent.
+    fn charge(&mut self, index: usize, micros: u64) {
+        if let Some(spent) = self.spent.get_mut(index) {
+            spent.micros = spent.micros.saturating_add(micros);
         }
     }
 
-    /// Counts a trap against handler `index`, and drops the instance.
-    fn trapped(&mut self, index: Option<usize>) {
+    /// Drops the instance after a trap, and counts it against handler
+    /// `index` unless the page's own budget ran out.
+    fn trapped(&mut self, index: Option<usize>, trap: &Trapped) {
         self.instance = None;
-        if let Some(strikes) = index.and_then(|i| self.strikes.get_mut(i)) {
-            *strikes += 1;
+        if let Some(i) = index {
+            self.charge(i, trap.cost.micros);
+            if !trap.page_spent
+                && let Some(spent) = self.spent.get_mut(i)
+            {
+                spent.traps += 1;
+            }
         }
     }
 
@@ -270,8 +362,8 @@ impl Page {
         if index >= count {
             return Err(SandboxError::NoSuchHandler { index, count });
         }
-        if self.struck(index) {
-            return Ok(CallOutcome::failed(Self::not_run(), Cost::default()));
+        if let Some(error) = self.stopped(index).or_else(|| self.out_of_time()) {
+            return Ok(CallOutcome::failed(error, Cost::default()));
         }
         let limits = &self.project.sandbox.config().limits;
         let arg = match input::encode(arg, "the argument", limits) {
@@ -294,10 +386,11 @@ impl Page {
                     .map(|(_, cost)| *cost)
                     .unwrap_or_default();
                 self.digital_data_changed = false;
+                self.charge(index, cost.micros);
                 Ok(outcome(response, cost))
             }
             Err(trap) => {
-                self.trapped(trap.call.map(|_| index));
+                self.trapped(trap.call.map(|_| index), &trap);
                 Ok(CallOutcome {
                     trapped: true,
                     ..CallOutcome::failed(trap.error, trap.cost)
@@ -332,6 +425,9 @@ impl Page {
         let budget = self.budget();
         let mut trapped: Vec<(CallId, Trapped)> = Vec::new();
         loop {
+            if let Some(error) = self.out_of_time() {
+                return Ok(every_step_failed(steps, event, &error));
+            }
             self.instance()?;
             let request = Request::Event {
                 digital_data: self.digital_data_update(),
@@ -345,7 +441,12 @@ impl Page {
                 Ok(Response::Ran { event, calls }) => {
                     let costs = instance.take_costs();
                     self.digital_data_changed = false;
-                    let mut outcome = self.event_outcome(calls, &costs, &trapped);
+                    for (id, cost) in &costs {
+                        if let Some(step) = steps.get(id.step) {
+                            self.charge(step.handler(), cost.micros);
+                        }
+                    }
+                    let mut outcome = self.event_outcome(steps, calls, &costs, &trapped);
                     outcome.event = match serde_json::from_str(event.get()) {
                         Ok(changed) => changed,
                         Err(e) => {
@@ -381,13 +482,13 @@ impl Page {
                     )));
                 }
                 Err(trap) => {
-                    let Some(id) = trap.call.filter(|id| !trapped.iter().any(|(t, _)| t == id))
-                    else {
-                        self.trapped(None);
-                        return Ok(every_step_failed(steps, event, &trap.error));
-                    };
-                    self.trapped(steps.get(id.step).map(Step::handler));
-                    trapped.push((id, trap));
+                    let fresh = trap.call.filter(|id| !trapped.iter().any(|(t, _)| t == id));
+                    let handler = fresh.and_then(|id| steps.get(id.step)).map(Step::handler);
+                    self.trapped(handler, &trap);
+                    match fresh {
+                        Some(id) if !trap.page_spent => trapped.push((id, trap)),
+                        _ => return Ok(every_step_failed(steps, event, &trap.error)),
+                    }
                 }
             }
         }
@@ -395,6 +496,7 @@ impl Page {
 
     fn event_outcome(
         &self,
+        steps: &[Step],
         records: Vec<CallRecord>,
         costs: &[(CallId, Cost)],
         trapped: &[(CallId, Trapped)],
@@ -428,7 +530,13 @@ impl Page {
                             trapped: true,
                             ..CallOutcome::failed(trap.error.clone(), trap.cost)
                         },
-                        None => CallOutcome::failed(Self::not_run(), Cost::default()),
+                        None => {
+                            let handler = steps.get(id.step).map(Step::handler);
+                            let error = handler
+                                .and_then(|h| self.stopped(h))
+                                .unwrap_or_else(|| timeout("not run".to_owned()));
+                            CallOutcome::failed(error, Cost::default())
+                        }
                     }
                 };
                 PlanCall {
@@ -459,6 +567,15 @@ fn every_step_failed(steps: &[Step], event: &Value, error: &ErrorInfo) -> EventO
                 ..PlanCall::default()
             })
             .collect(),
+    }
+}
+
+fn timeout(message: String) -> ErrorInfo {
+    ErrorInfo {
+        kind: ErrorKind::Timeout,
+        message,
+        line: None,
+        column: None,
     }
 }
 

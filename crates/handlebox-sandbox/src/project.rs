@@ -338,6 +338,7 @@ pub(crate) fn setup_budget(limits: &crate::Limits) -> Budget {
         call: limits.deadline,
         fuel: limits.fuel,
         request: setup_deadline(limits.deadline),
+        page: None,
     }
 }
 

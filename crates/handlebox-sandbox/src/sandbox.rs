@@ -54,6 +54,13 @@ impl Drop for Inner {
 impl Sandbox {
     /// Builds the engine, loads or compiles the guest and starts the ticker.
     pub fn new(config: SandboxConfig) -> Result<Self, SandboxError> {
+        if config.limits.memory_bytes > crate::MAX_MEMORY_BYTES {
+            return Err(SandboxError::Limit(format!(
+                "a page's memory cap of {} MiB is more than the most a page may have, {} MiB",
+                config.limits.memory_bytes >> 20,
+                crate::MAX_MEMORY_BYTES >> 20
+            )));
+        }
         let engine = Engine::new(&engine_config(&config))
             .map_err(|e| SandboxError::Engine(e.to_string()))?;
         let cache_dir = config.resolved_cache_dir();

@@ -4,26 +4,32 @@
 //! - [`projects`]: configs loaded and compiled once at start (one file, or a
 //!   directory of them), reloaded atomically; a bad config never replaces a
 //!   good one.
-//! - [`pool`]: a bounded worker pool; pages run on tokio's blocking threads,
-//!   never on the reactor, and a full queue answers `503` at once.
+//! - [`pool`]: a bounded worker pool shared fairly between projects; pages
+//!   run on tokio's blocking threads, never on the reactor, and a project's
+//!   full queue answers `503` at once.
 //! - [`routes`]: the HTTP surface, errors as `{"error": {"code", "message"}}`.
 //! - [`metrics`]: Prometheus text at `GET /metrics`.
 //! - [`dead_letter`]: pages whose handlers failed, saved for `handlebox run`.
+//! - [`serve`]: connections, each held to read timeouts, at most
+//!   [`HttpLimits::max_connections`] at once, drained on shutdown within
+//!   [`HttpLimits::drain`].
 
 pub mod dead_letter;
 pub mod metrics;
 pub mod pool;
 pub mod projects;
 pub mod routes;
+mod serve;
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
-use handlebox_pipeline::IntegrationKind;
+use handlebox_pipeline::{Budget, IntegrationKind};
 use handlebox_sandbox::Sandbox;
 
+pub use dead_letter::{DeadLetterConfig, DeadLetters};
 pub use projects::{LoadError, Projects, Source};
+pub use serve::serve;
 
 /// How the server is set up.
 pub struct ServerConfig {
@@ -33,7 +39,8 @@ pub struct ServerConfig {
     pub kinds: Vec<&'static dyn IntegrationKind>,
     /// Pages processed at once.
     pub workers: usize,
-    /// Pages allowed to wait for a worker; one more is answered `503`.
+    /// Pages of one project allowed to wait for a worker; one more is
+    /// answered `503`. Each project has its own queue.
     pub queue: usize,
     /// Pages of one project running at once (at most `workers`).
     pub project_workers: usize,
@@ -41,8 +48,39 @@ pub struct ServerConfig {
     pub body_limit: usize,
     /// Events processed per page; the rest are reported, not processed.
     pub max_events: usize,
+    /// What each page may cost as a whole.
+    pub budget: Budget,
     /// Where pages with handler errors are saved, if anywhere.
-    pub dead_letter: Option<PathBuf>,
+    pub dead_letter: Option<DeadLetterConfig>,
+    /// The token `/v1/admin/reload` requires (`Authorization: Bearer …`);
+    /// without one, reloading over HTTP is off.
+    pub admin_token: Option<String>,
+    /// How connections are held.
+    pub http: HttpLimits,
+}
+
+/// What each connection may hold and for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// Connections open at once; past it the server stops accepting until
+    /// one closes.
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers (also the most a
+    /// kept-alive connection may sit idle), and again its body.
+    pub read_timeout: Duration,
+    /// Time requests in flight have to finish on shutdown; connections
+    /// still open then are cut.
+    pub drain: Duration,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            max_connections: 512,
+            read_timeout: Duration::from_secs(10),
+            drain: Duration::from_secs(10),
+        }
+    }
 }
 
 /// Everything the handlers share.
@@ -53,7 +91,9 @@ pub struct AppState {
     pub(crate) sandbox: Sandbox,
     pub(crate) pool: pool::Pool,
     pub(crate) metrics: metrics::Metrics,
-    pub(crate) dead_letter: Option<PathBuf>,
+    pub(crate) dead_letters: Option<DeadLetters>,
+    pub(crate) admin_token: Option<String>,
+    pub(crate) http: HttpLimits,
     pub(crate) body_limit: usize,
     pub(crate) project_limits: projects::ProjectLimits,
     pub(crate) reloading: tokio::sync::Mutex<()>,
@@ -66,18 +106,32 @@ impl AppState {
         let project_workers = config.project_workers.clamp(1, config.workers.max(1));
         let limits = projects::ProjectLimits {
             share: project_workers,
+            queue: config.queue,
             max_events: config.max_events,
+            budget: config.budget,
         };
         let projects = projects::load(&config.source, &sandbox, &config.kinds, limits)?;
         let metrics = metrics::Metrics::new();
+        let dead_letters = config
+            .dead_letter
+            .map(|dead| {
+                let dir = dead.dir.display().to_string();
+                DeadLetters::open(dead).map_err(|e| LoadError {
+                    project: String::new(),
+                    message: format!("cannot use the dead-letter directory {dir}: {e}"),
+                })
+            })
+            .transpose()?;
         Ok(Arc::new(Self {
             projects: RwLock::new(Arc::new(projects)),
             source: config.source,
             kinds: config.kinds,
             sandbox,
-            pool: pool::Pool::new(config.workers, config.queue),
+            pool: pool::Pool::new(config.workers),
             metrics,
-            dead_letter: config.dead_letter,
+            dead_letters,
+            admin_token: config.admin_token.filter(|t| !t.is_empty()),
+            http: config.http,
             body_limit: config.body_limit,
             project_limits: limits,
             reloading: tokio::sync::Mutex::new(()),
@@ -127,20 +181,4 @@ impl AppState {
             }
         }
     }
-}
-
-/// Serves `state` on `listener` until `shutdown` resolves, then finishes the
-/// requests in flight and returns.
-pub async fn serve(
-    state: Arc<AppState>,
-    listener: tokio::net::TcpListener,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let app = routes::router(state);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
 }

@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use handlebox_pipeline::{BuildError, IntegrationKind, Pipeline, config};
+use handlebox_pipeline::{Budget, BuildError, IntegrationKind, Pipeline, config};
 use handlebox_sandbox::Sandbox;
-use tokio::sync::Semaphore;
+
+use crate::pool::Lane;
 
 /// The project `/v1/process` serves.
 pub const DEFAULT: &str = "default";
@@ -58,8 +59,8 @@ pub struct Project {
     pub origin: String,
     /// The compiled pipeline.
     pub pipeline: Pipeline,
-    /// Its share of the workers: pages of this project running at once.
-    pub share: Arc<Semaphore>,
+    /// Its part of the worker pool: its share of the workers and its queue.
+    pub lane: Lane,
 }
 
 /// Every project being served, by id.
@@ -85,8 +86,12 @@ impl Projects {
 pub struct ProjectLimits {
     /// Pages of one project running at once.
     pub share: usize,
+    /// Pages of one project waiting for a worker.
+    pub queue: usize,
     /// Events processed per page.
     pub max_events: usize,
+    /// What each page may cost as a whole.
+    pub budget: Budget,
 }
 
 /// Loads and compiles every project of `source`; fails on the first bad one.
@@ -156,17 +161,18 @@ pub fn load(
                 ),
                 BuildError::Sandbox(e) => fail(e.to_string()),
             })?
-            .with_max_events(limits.max_events);
+            .with_max_events(limits.max_events)
+            .with_budget(limits.budget);
         for warning in pipeline.warnings() {
             tracing::warn!(project = %id, %warning, "config warning");
         }
         projects.by_id.insert(
             id.clone(),
             Arc::new(Project {
+                lane: Lane::new(&id, limits.share, limits.queue),
                 id,
                 origin,
                 pipeline,
-                share: Arc::new(Semaphore::new(limits.share.max(1))),
             }),
         );
     }

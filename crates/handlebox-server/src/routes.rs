@@ -1,15 +1,17 @@
 //! The HTTP surface. Every answer to an accepted page is a Result (`200`)
-//! or an error body `{"error": {"code", "message"}}`; a page is never
-//! answered with nothing.
+//! or an error body `{"error": {"code", "message"}}`, for every status the
+//! server gives (`404`, `405`, `408`, `413`, `503`, …); a page is never
+//! answered with nothing. A page whose client goes away is cancelled at its
+//! next event or handler call.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -30,18 +32,50 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
-        .layer(DefaultBodyLimit::max(state.body_limit))
         .with_state(state)
 }
 
 /// `{"error": {"code", "message"}}` with `status`.
-pub fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    (
-        status,
-        Json(json!({"error": {"code": code, "message": message.into()}})),
-    )
-        .into_response()
+pub fn error(status: StatusCode, code: &'static str, message: impl Into<String>) -> Response {
+    ApiError::new(status, code, message).into_response()
+}
+
+/// An error answer: its status, its code and what went wrong.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    retry_after: bool,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            retry_after: false,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (
+            self.status,
+            Json(json!({"error": {"code": self.code, "message": self.message}})),
+        )
+            .into_response();
+        if self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
+    }
 }
 
 /// The route pattern of a path, for metrics and logs.
@@ -80,118 +114,161 @@ async fn observe(State(state): State<Arc<AppState>>, request: Request, next: Nex
             route: route.to_owned(),
         })
         .observe(seconds);
-    tracing::info!(%method, route, status, micros = (seconds * 1e6) as u64, "request");
+    tracing::info!(method = ?method.as_str(), route, status, micros = (seconds * 1e6) as u64, "request");
     response
 }
 
-async fn process_default(
-    State(state): State<Arc<AppState>>,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    process(state, DEFAULT.to_owned(), body).await
+async fn process_default(State(state): State<Arc<AppState>>, body: Body) -> Response {
+    process(state, DEFAULT.to_owned(), body)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
 }
 
 async fn process_project(
     State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    body: Body,
 ) -> Response {
-    process(state, id, body).await
+    let result = match id {
+        Ok(Path(id)) => process(state, id, body).await,
+        Err(rejection) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_path",
+            rejection.body_text(),
+        )),
+    };
+    result.unwrap_or_else(IntoResponse::into_response)
 }
 
-async fn process(
-    state: Arc<AppState>,
-    id: String,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let body = match body {
-        Ok(body) => body,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                format!(
-                    "the body is larger than the limit of {} bytes",
-                    state.body_limit
-                ),
-            );
-        }
-        Err(rejection) => return error(StatusCode::BAD_REQUEST, "bad_body", rejection.body_text()),
+/// Reads the body within the read timeout and the size limit.
+async fn read_body(state: &AppState, body: Body) -> Result<Bytes, ApiError> {
+    let limit = state.body_limit;
+    let timeout = state.http.read_timeout;
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("the body is larger than the limit of {limit} bytes"),
+        )
     };
-    let value: Value = match serde_json::from_slice(&body) {
-        Ok(value) => value,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "bad_json",
-                format!("the body is not valid JSON: {e}"),
-            );
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
+        Err(_) => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            format!("the body did not arrive within {} ms", timeout.as_millis()),
+        )),
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) if is_length_limit(&e) => Err(too_large()),
+        Ok(Err(e)) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_body",
+            format!("the body could not be read: {e}"),
+        )),
+    }
+}
+
+fn is_length_limit(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return true;
         }
-    };
-    let page = match PageInput::from_value(value) {
-        Ok(page) => page,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "bad_page",
-                format!("the body is not a page: {e}"),
-            );
-        }
-    };
-    let Some(project) = state.projects().get(&id) else {
+        source = e.source();
+    }
+    false
+}
+
+/// Sets its flag when dropped: the request's future was dropped before the
+/// page finished, so its client went away.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+async fn process(state: Arc<AppState>, id: String, body: Body) -> Result<Response, ApiError> {
+    let body = read_body(&state, body).await?;
+    let value: Value = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_json",
+            format!("the body is not valid JSON: {e}"),
+        )
+    })?;
+    let page = PageInput::from_value(value).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_page",
+            format!("the body is not a page: {e}"),
+        )
+    })?;
+    let project = state.projects().get(&id).ok_or_else(|| {
         let message = if id == DEFAULT {
             "no default project is configured; use /v1/projects/{id}/process".to_owned()
         } else {
             format!("no project {id:?}")
         };
-        return error(StatusCode::NOT_FOUND, "unknown_project", message);
-    };
-    let Some(ticket) = state.pool.admit() else {
-        let mut response = error(
+        ApiError::new(StatusCode::NOT_FOUND, "unknown_project", message)
+    })?;
+    let ticket = state.pool.admit(&project.lane).ok_or_else(|| ApiError {
+        retry_after: true,
+        ..ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "overloaded",
-            "too much work is queued; retry shortly",
-        );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        return response;
-    };
+            format!("project {id:?} has too much work queued; retry shortly"),
+        )
+    })?;
     state.metrics.queue_depth.set(state.pool.queue_depth());
+    let cancelled = Arc::new(AtomicBool::new(false));
+    let _cancel_on_drop = CancelOnDrop(cancelled.clone());
     let worker_state = state.clone();
-    let share = project.share.clone();
     let outcome = ticket
-        .run(share, move || {
-            let result = project.pipeline.process(&page);
+        .run(move || {
+            let result = project.pipeline.process_until(&page, &cancelled);
+            if cancelled.load(Ordering::Relaxed) {
+                tracing::info!(project = %project.id, "page cancelled: its client went away");
+                return None;
+            }
             let failed = result.events.iter().any(|e| !e.errors.is_empty());
-            if failed && let Some(dir) = &worker_state.dead_letter {
-                match crate::dead_letter::save(dir, &project.id, &body) {
-                    Ok(path) => tracing::info!(project = %project.id, path = %path.display(), "dead letter saved"),
-                    Err(e) => tracing::error!(project = %project.id, error = %e, "dead letter not saved"),
+            if failed && let Some(letters) = &worker_state.dead_letters {
+                match letters.save(&project.id, &body) {
+                    Ok(path) => {
+                        tracing::info!(project = %project.id, path = ?path.display(), "dead letter saved");
+                    }
+                    Err(e) => {
+                        tracing::error!(project = %project.id, error = ?e.to_string(), "dead letter not saved");
+                    }
                 }
             }
             let body = serde_json::to_vec(&result);
-            (result, body)
+            Some((result, body))
         })
         .await;
     state.metrics.queue_depth.set(state.pool.queue_depth());
     match outcome {
-        Ok((result, Ok(body))) => {
+        Ok(Some((result, Ok(body)))) => {
             record(&state, &id, &result);
-            ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+            Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
         }
-        Ok((_, Err(e))) => error(
+        Ok(Some((_, Err(e)))) => Err(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
             format!("the result could not be encoded: {e}"),
-        ),
+        )),
+        Ok(None) => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "internal",
+            "the request was cancelled",
+        )),
         Err(e) => {
-            tracing::error!(project = %id, error = %e, "page processing failed");
-            error(
+            tracing::error!(project = %id, error = ?e.to_string(), "page processing failed");
+            Err(ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
                 format!("processing the page failed: {e}"),
-            )
+            ))
         }
     }
 }
@@ -222,12 +299,14 @@ fn record(state: &AppState, project: &str, result: &PageResult) {
                     kind: e.kind.to_owned(),
                 })
                 .inc();
+            // Debug formatting quotes and escapes: event names and
+            // messages come from the page and cannot forge a log line.
             tracing::warn!(
                 project,
-                event = %event.name,
-                handler = %e.handler,
+                event = ?event.name,
+                handler = ?e.handler,
                 kind = e.kind,
-                message = %e.message,
+                error = ?e.message,
                 "handler error"
             );
         }
@@ -237,12 +316,31 @@ fn record(state: &AppState, project: &str, result: &PageResult) {
 async fn reload(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
 ) -> Response {
     if !peer.ip().is_loopback() {
         return error(
             StatusCode::FORBIDDEN,
             "forbidden",
             "reload is only accepted from loopback",
+        );
+    }
+    let Some(token) = &state.admin_token else {
+        return error(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "reloading over HTTP is off: start the server with --admin-token-file (or send SIGHUP)",
+        );
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if !given.is_some_and(|given| same_secret(given.as_bytes(), token.as_bytes())) {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "reload needs the admin token: Authorization: Bearer <token>",
         );
     }
     match state.reload().await {
@@ -253,6 +351,16 @@ async fn reload(
             format!("{e}; the previous configs keep serving"),
         ),
     }
+}
+
+/// Compares two secrets in time that depends on their lengths only.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    given.len() == expected.len()
+        && given
+            .iter()
+            .zip(expected)
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0
 }
 
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
@@ -276,7 +384,23 @@ async fn not_found(request: Request) -> Response {
     error(
         StatusCode::NOT_FOUND,
         "not_found",
-        format!("no route for {} {}", request.method(), request.uri().path()),
+        format!(
+            "no route for {} {:?}",
+            request.method(),
+            request.uri().path()
+        ),
+    )
+}
+
+async fn method_not_allowed(request: Request) -> Response {
+    error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!(
+            "{} is not allowed on {:?}",
+            request.method(),
+            request.uri().path()
+        ),
     )
 }
 
@@ -292,5 +416,13 @@ mod tests {
         );
         assert_eq!(route_of("/v1/process"), "/v1/process");
         assert_eq!(route_of("/etc/passwd"), "other");
+    }
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(same_secret(b"s3cret", b"s3cret"));
+        assert!(!same_secret(b"s3cre", b"s3cret"));
+        assert!(!same_secret(b"s3creT", b"s3cret"));
+        assert!(!same_secret(b"", b"s3cret"));
     }
 }

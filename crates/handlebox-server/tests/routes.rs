@@ -9,10 +9,14 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use handlebox_flocktory::FlocktoryKind;
+use handlebox_pipeline::Budget;
 use handlebox_sandbox::{Sandbox, SandboxConfig};
-use handlebox_server::{AppState, ServerConfig, Source, routes};
+use handlebox_server::{AppState, HttpLimits, ServerConfig, Source, routes};
 use serde_json::Value;
 use tower::ServiceExt;
+
+/// The admin token the tests' servers require for reloads.
+const TOKEN: &str = "test-admin-token";
 
 fn root() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -33,7 +37,10 @@ fn state(source: Source, body_limit: usize) -> Arc<AppState> {
         project_workers: 1,
         body_limit,
         max_events: 1000,
+        budget: Budget::default(),
         dead_letter: None,
+        admin_token: Some(TOKEN.to_owned()),
+        http: HttpLimits::default(),
     };
     AppState::new(config, sandbox).expect("the configs load")
 }
@@ -125,6 +132,25 @@ async fn every_error_has_its_status_and_code() {
             "unknown_project",
         ),
         (get("/v2/elsewhere"), StatusCode::NOT_FOUND, "not_found"),
+        (
+            Request::builder()
+                .method("OPTIONS")
+                .uri("/v1/process")
+                .body(Body::empty())
+                .unwrap(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+        (
+            get("/v1/process"),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+        (
+            post("/v1/projects/%FF/process", "{}"),
+            StatusCode::BAD_REQUEST,
+            "bad_path",
+        ),
     ];
     for (request, status, code) in cases {
         let path = request.uri().to_string();
@@ -140,13 +166,27 @@ async fn every_error_has_its_status_and_code() {
     }
 }
 
+fn reload(token: Option<&str>) -> Request<Body> {
+    let mut request = Request::builder().method("POST").uri("/v1/admin/reload");
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    request.body(Body::empty()).unwrap()
+}
+
 #[tokio::test]
-async fn reload_is_for_loopback_clients_only() {
+async fn reload_needs_loopback_and_the_admin_token() {
     let state = shop();
-    let (status, body) = send(&state, post("/v1/admin/reload", ""), "203.0.113.7:5000").await;
+    let (status, body) = send(&state, reload(Some(TOKEN)), "203.0.113.7:5000").await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    let (status, body) = send(&state, post("/v1/admin/reload", ""), LOCAL).await;
+    for wrong in [None, Some("guess"), Some("test-admin-toke")] {
+        let (status, body) = send(&state, reload(wrong), LOCAL).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{wrong:?}: {body}");
+        assert_eq!(body["error"]["code"], "unauthorized");
+    }
+    let (status, body) = send(&state, reload(Some(TOKEN)), LOCAL).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["reloaded"], serde_json::json!(["default"]));
 }
 
 #[tokio::test]
