@@ -184,7 +184,7 @@ fn javascript(result: &PageResult) -> String {
     match &result.loader {
         Some(loader) => {
             let loader = script_safe(loader).replace(['\n', '\r'], " ");
-            let _ = writeln!(out, "// <script async src=\"{loader}\"></script>");
+            let _ = writeln!(out, "// loader, as an async script: {loader}");
             out.push_str("window.flocktory = window.flocktory || [];\n");
         }
         None => out.push_str("// Flocktory never started on this page: no loader, no calls.\n"),

@@ -154,7 +154,6 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
             drain: Duration::from_millis(args.drain_ms),
         },
     };
-    let drain = config.http.drain;
     let state = AppState::new(config, sandbox).map_err(|e| CliError::Input(e.to_string()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -162,9 +161,9 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         .build()
         .map_err(|e| CliError::Input(format!("cannot start the async runtime: {e}")))?;
     let code = runtime.block_on(serve(state, args.listen, workers));
-    // Pages still running on blocking threads end within their budget;
-    // the process does not wait for them past the drain time.
-    runtime.shutdown_timeout(drain);
+    // The requests in flight had the drain time; pages still running on
+    // blocking threads (each within its budget) are not waited for.
+    runtime.shutdown_background();
     code
 }
 

@@ -104,6 +104,31 @@ fn run_js_prints_browser_statements() {
 }
 
 #[test]
+fn run_js_is_safe_to_paste_into_a_script_element() {
+    let hostile = "</script><script>alert(1)</script><!-- \u{2028}\u{2029}";
+    let page = json!({"digitalData": {
+        "user": {"isLoggedIn": true, "email": "a@b.c", "firstName": hostile},
+        "events": [{"name": "Viewed Page"}]
+    }});
+    let dir = support::temp_dir("run-js-safe");
+    let path = support::write(&dir, "page.json", &page.to_string());
+    let out = handlebox(&[
+        "run",
+        "--config",
+        SHOP,
+        "--page",
+        path.to_str().unwrap(),
+        "--format",
+        "js",
+    ]);
+    let text = stdout(&out);
+    assert!(text.contains("alert(1)"), "the name is there: {text}");
+    for unsafe_text in ["</", "<!--", "\u{2028}", "\u{2029}"] {
+        assert!(!text.contains(unsafe_text), "{unsafe_text:?} in {text}");
+    }
+}
+
+#[test]
 fn run_pretty_shows_errors_with_their_place() {
     let out = handlebox(&[
         "run",

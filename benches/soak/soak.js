@@ -24,9 +24,10 @@ const shopPages = ['thank-you.json', 'home-anonymous.json', 'listing-24.json', '
 
 const stats = {};
 function count(project, status) {
-  const s = (stats[project] = stats[project] || { sent: 0, answered: 0, failed: 0, statuses: {}, micros: [] });
+  const s = (stats[project] = stats[project] || { sent: 0, answered: 0, failed: 0, statuses: {}, micros: [], errors: {} });
   if (status === undefined) { s.sent += 1; return s; }
-  if (status === 0) s.failed += 1; else s.answered += 1;
+  if (typeof status === 'string') { s.failed += 1; s.errors[status] = (s.errors[status] || 0) + 1; return s; }
+  s.answered += 1;
   s.statuses[status] = (s.statuses[status] || 0) + 1;
   return s;
 }
@@ -41,7 +42,7 @@ async function post(project, body) {
     if (response.status === 200) s.micros.push(Number(process.hrtime.bigint() - started) / 1000);
     if (response.status === 503) await new Promise((r) => setTimeout(r, 50));
   } catch (e) {
-    count(project, 0);
+    count(project, String((e.cause && (e.cause.code || e.cause.message)) || e.message));
   }
 }
 
@@ -100,7 +101,8 @@ function percentile(sorted, p) {
     const latency = sorted.length
       ? `, p50 ${(percentile(sorted, 0.5) / 1000).toFixed(1)} ms, p99 ${(percentile(sorted, 0.99) / 1000).toFixed(1)} ms`
       : '';
-    console.log(`${project}: sent ${s.sent}, answered ${s.answered}, no answer ${s.failed}, ` +
+    const errors = s.failed ? ` (${JSON.stringify(s.errors)})` : '';
+    console.log(`${project}: sent ${s.sent}, answered ${s.answered}, no answer ${s.failed}${errors}, ` +
       `statuses ${JSON.stringify(s.statuses)}${latency}`);
   }
 })();

@@ -18,6 +18,17 @@ pub(crate) fn input(message: String) -> ErrorInfo {
     }
 }
 
+/// A call the host refused to start: its handler spent its share of the
+/// page's time, or the page was cancelled.
+pub(crate) fn not_run() -> ErrorInfo {
+    ErrorInfo {
+        kind: ErrorKind::Timeout,
+        message: "not run: the page stopped this handler".to_owned(),
+        line: None,
+        column: None,
+    }
+}
+
 /// A parser error; `line_offset` is how many lines precede the handler's text.
 pub(crate) fn syntax(err: &ParseError, line_offset: u32, source: &str) -> ErrorInfo {
     let (line, column) = match err {

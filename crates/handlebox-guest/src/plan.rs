@@ -143,12 +143,17 @@ fn call(
     if skips.skips(id, handler) {
         return (record, None);
     }
-    let Invoked {
+    let Some(Invoked {
         result,
         json,
         logs,
         dropped_logs,
-    } = world.invoke(handler, arg, id, false);
+    }) = world.invoke(handler, arg, id, false)
+    else {
+        // The host stopped the handler (its share of the page's time is
+        // spent, or the page was cancelled): the call did not run.
+        return (record, None);
+    };
     record.ran = true;
     record.logs = logs;
     record.dropped_logs = dropped_logs;

@@ -319,21 +319,26 @@ impl World {
     /// Calls handler `index` with `arg`; the host times the call and holds
     /// it to its deadline between [`host::call_start`] and [`host::call_end`].
     /// `changed_arg`: an override's argument is written as JSON after it.
+    /// `None` when the host refused to start the call.
     pub(crate) fn invoke(
         &mut self,
         index: usize,
         arg: &JsValue,
         id: CallId,
         changed_arg: bool,
-    ) -> Invoked {
+    ) -> Option<Invoked> {
         let (function, this, source) = match self.handlers.get(index) {
             Some(Handler::Ready {
                 source,
                 function,
                 this,
             }) => (function.clone(), this.clone(), source.clone()),
-            Some(Handler::Broken(error)) => return Invoked::failed(error.clone()),
-            None => return Invoked::failed(errors::input(format!("no handler number {index}"))),
+            Some(Handler::Broken(error)) => return Some(Invoked::failed(error.clone())),
+            None => {
+                return Some(Invoked::failed(errors::input(format!(
+                    "no handler number {index}"
+                ))));
+            }
         };
         LOGS.with(|logs| {
             *logs.borrow_mut() = LogBuffer {
@@ -342,7 +347,9 @@ impl World {
                 ..LogBuffer::default()
             };
         });
-        host::call_start(id);
+        if !host::call_start(id) {
+            return None;
+        }
         let result = call_value(
             &function,
             &this,
@@ -382,12 +389,12 @@ impl World {
             let mut logs = logs.borrow_mut();
             (std::mem::take(&mut logs.lines), logs.dropped)
         });
-        Invoked {
+        Some(Invoked {
             result,
             json,
             logs,
             dropped_logs,
-        }
+        })
     }
 
     /// Runs handler `index` alone on the event or product in `arg`.
@@ -400,7 +407,9 @@ impl World {
             step: 0,
             item: None,
         };
-        let mut invoked = self.invoke(index, &arg, id, true);
+        let Some(mut invoked) = self.invoke(index, &arg, id, true) else {
+            return called(None, None, Invoked::failed(errors::not_run()));
+        };
         let json = invoked.json.take();
         if self.is_override(index) {
             // As in a browser, what an override changed before it threw stays changed.

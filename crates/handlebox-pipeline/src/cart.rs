@@ -2,7 +2,7 @@
 //! `digitalData.cart` and fires `Added Product` and `Removed Product` itself.
 
 use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hasher};
+use std::hash::{BuildHasher, Hasher, RandomState};
 use std::io;
 
 use serde_json::{Value, json};
@@ -10,9 +10,9 @@ use serde_json::{Value, json};
 use crate::js;
 
 /// A cart line's identity: its product id as a string, and a fixed-size
-/// digest of its `skuCode`'s JSON. Computed once per line; lines whose keys
-/// match are then compared by value, so a digest collision cannot merge
-/// two lines.
+/// digest of its `skuCode`'s JSON (keyed at random per diff, so collisions
+/// cannot be prepared in advance). Computed once per line; lines whose keys
+/// match are then compared by value, so a collision cannot merge two lines.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Key {
     id: String,
@@ -26,11 +26,13 @@ struct Line<'a> {
 }
 
 impl<'a> Line<'a> {
-    fn new(line: &'a Value) -> Self {
+    fn new(line: &'a Value, hasher: &RandomState) -> Self {
         let product = line.get("product");
         let key = Key {
             id: js::string(product.and_then(|p| p.get("id"))),
-            sku: product.and_then(|p| p.get("skuCode")).map(digest),
+            sku: product
+                .and_then(|p| p.get("skuCode"))
+                .map(|sku| digest(sku, hasher)),
         };
         Self { line, key }
     }
@@ -45,9 +47,9 @@ impl<'a> Line<'a> {
 }
 
 /// Feeds JSON text to a hasher without keeping it.
-struct HashWriter(DefaultHasher);
+struct HashWriter<H>(H);
 
-impl io::Write for HashWriter {
+impl<H: Hasher> io::Write for HashWriter<H> {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
         self.0.write(bytes);
         Ok(bytes.len())
@@ -58,8 +60,8 @@ impl io::Write for HashWriter {
     }
 }
 
-fn digest(value: &Value) -> u64 {
-    let mut writer = HashWriter(DefaultHasher::new());
+fn digest(value: &Value, hasher: &RandomState) -> u64 {
+    let mut writer = HashWriter(hasher.build_hasher());
     // Writing into a hasher cannot fail.
     let _ = serde_json::to_writer(&mut writer, value);
     writer.0.finish()
@@ -72,7 +74,7 @@ struct Lines<'a> {
 }
 
 impl<'a> Lines<'a> {
-    fn of(cart: &'a Value) -> Self {
+    fn of(cart: &'a Value, hasher: &RandomState) -> Self {
         let lines: Vec<Line<'a>> = cart
             .get("lineItems")
             .and_then(Value::as_array)
@@ -80,7 +82,7 @@ impl<'a> Lines<'a> {
                 items
                     .iter()
                     .filter(|l| l.is_object())
-                    .map(Line::new)
+                    .map(|l| Line::new(l, hasher))
                     .collect()
             })
             .unwrap_or_default();
@@ -121,7 +123,8 @@ fn event(name: &str, line: &Value, amount: f64) -> Value {
 /// reference's order: new lines, raised quantities, removed lines, lowered
 /// quantities. Linear in the carts' size: each line's key is computed once.
 pub fn changes(old: &Value, new: &Value) -> Vec<Value> {
-    let (old, new) = (Lines::of(old), Lines::of(new));
+    let hasher = RandomState::new();
+    let (old, new) = (Lines::of(old, &hasher), Lines::of(new, &hasher));
     let mut added = Vec::new();
     let mut raised = Vec::new();
     let mut removed = Vec::new();

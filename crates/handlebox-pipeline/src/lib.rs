@@ -26,6 +26,7 @@ pub use integration::{
 };
 pub use json_error::JsonError;
 pub use page::{PageError, PageInput, products_of};
+pub use page_run::PAGE;
 pub use pipeline::{Budget, BuildError, CheckReport, ConfigProblem, DEFAULT_MAX_EVENTS, Pipeline};
 pub use result::{
     EventResult, HandlerErrorResult, LogResult, PageResult, PageStats, VariableResult,

@@ -15,6 +15,7 @@
 
 use std::collections::VecDeque;
 use std::io;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use handlebox_sandbox::{Page, PageBudget, PageData, PlanCall, Step, finish_json};
@@ -28,13 +29,17 @@ use crate::{PageInput, cart, clock, enrich, js};
 const VIEWED_PAGE: &str = "Viewed Page";
 
 /// Runs `input` through `pipeline`, until `cancelled` is set.
-pub(crate) fn run(pipeline: &Pipeline, input: &PageInput, cancelled: &AtomicBool) -> PageResult {
+pub(crate) fn run(
+    pipeline: &Pipeline,
+    input: &PageInput,
+    cancelled: &Arc<AtomicBool>,
+) -> PageResult {
     PageRun::new(pipeline, input, cancelled).run()
 }
 
 /// What a page's errors name as their handler when the page as a whole,
-/// not one handler, is the reason.
-const PAGE: &str = "page";
+/// not one handler, is the reason (a spent budget, a cancelled request).
+pub const PAGE: &str = "page";
 
 /// An event waiting to run, with where it came from.
 struct Pending {
@@ -59,11 +64,11 @@ struct PageRun<'p> {
     time: PageBudget,
     /// Bytes of Result JSON the events have produced so far.
     output: usize,
-    cancelled: &'p AtomicBool,
+    cancelled: &'p Arc<AtomicBool>,
 }
 
 impl<'p> PageRun<'p> {
-    fn new(pipeline: &'p Pipeline, input: &'p PageInput, cancelled: &'p AtomicBool) -> Self {
+    fn new(pipeline: &'p Pipeline, input: &'p PageInput, cancelled: &'p Arc<AtomicBool>) -> Self {
         let trackers = pipeline
             .integrations
             .iter()
@@ -278,8 +283,10 @@ impl<'p> PageRun<'p> {
             .cloned()
             .unwrap_or_default();
         let changes = cart::changes(&old_cart, new_cart);
-        self.dd_map().insert("cart".into(), new_cart.clone());
-        self.dd_changed = true;
+        if old_cart != *new_cart {
+            self.dd_map().insert("cart".into(), new_cart.clone());
+            self.dd_changed = true;
+        }
         changes
             .into_iter()
             .map(|event| Pending {
@@ -371,10 +378,23 @@ impl<'p> PageRun<'p> {
                 .unwrap_or("handler")
                 .to_owned()
         };
+        // The sandbox could not run the plan; when the page's budget is
+        // spent (reopening an instance after a trap ran out of time), that
+        // is the reason.
+        let time = self.time;
         let failed = |out: &mut EventResult, message: String| {
             for step in plan {
-                out.errors
-                    .push(sandbox_error(&label(step), message.clone()));
+                out.errors.push(if time.spent() {
+                    HandlerErrorResult {
+                        handler: label(step),
+                        kind: "timeout",
+                        message: time.spent_message(),
+                        line: None,
+                        column: None,
+                    }
+                } else {
+                    sandbox_error(&label(step), message.clone())
+                });
             }
         };
         if let Some(error) = self.stopped() {
@@ -387,12 +407,13 @@ impl<'p> PageRun<'p> {
             return;
         }
         if self.sandbox.is_none() {
-            let time = self.time;
+            let (time, cancelled) = (self.time, self.cancelled.clone());
             self.sandbox = Some(
                 project
                     .open_page(&self.data)
                     .map(|mut page| {
                         page.set_budget(time);
+                        page.set_cancel(cancelled);
                         page
                     })
                     .map_err(|e| e.to_string()),
@@ -406,6 +427,7 @@ impl<'p> PageRun<'p> {
         };
         if self.dd_changed {
             self.dd_changed = false;
+            self.result.stats.digital_data_updates += 1;
             if let Err(e) = page.set_digital_data(&self.data.digital_data) {
                 return failed(out, e.to_string());
             }

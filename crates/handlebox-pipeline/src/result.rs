@@ -25,6 +25,9 @@ pub struct PageResult {
 pub struct PageStats {
     /// Wall-clock microseconds of every handler call, in order.
     pub handler_micros: Vec<u64>,
+    /// Times `digitalData` was sent to the sandbox again after the page
+    /// opened (only after an event changed it).
+    pub digital_data_updates: u32,
 }
 
 /// What happened to one event.

@@ -101,6 +101,48 @@ fn a_handler_over_its_limits_twice_is_not_run_again_on_the_page() {
 }
 
 #[test]
+fn digital_data_is_sent_again_only_when_an_event_changed_it() {
+    let sandbox = Sandbox::new(SandboxConfig {
+        cache_dir: Some(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("module-cache")),
+        ..SandboxConfig::default()
+    })
+    .expect("sandbox");
+    let options = json!({"eventEnrichments": [
+        {"prop": "seen", "handler": "return [_digitalData('user.isSubscribed'), _digitalData('user.hasTransacted')];"}
+    ]});
+    let config = vec![IntegrationConfig {
+        name: "Echo".into(),
+        options: options.as_object().cloned().unwrap_or_default(),
+    }];
+    let pipeline = Pipeline::new(&sandbox, config, &[&Echo]).expect("pipeline");
+    let cart = json!({"lineItems": [{"product": {"id": "a"}, "quantity": 1}]});
+    let mut events = vec![json!({"name": "Viewed Page"}); 5];
+    events.extend([
+        json!({"name": "Subscribed", "user": {"email": "a@b.c"}}),
+        json!({"name": "Completed Transaction"}),
+        json!({"name": "Completed Transaction"}),
+        json!({"name": "Updated Cart", "cart": cart}),
+        json!({"name": "Viewed Page"}),
+    ]);
+    let page = PageInput::from_value(json!({"version": "1.1.3", "cart": cart, "events": events}))
+        .expect("page");
+    let result = pipeline.process(&page);
+    let seen: Vec<Value> = result
+        .events
+        .iter()
+        .map(|e| e.variables[0].value.clone())
+        .collect();
+    assert_eq!(seen[4], json!([null, null]));
+    assert_eq!(seen[6], json!([true, null]), "Subscribed's change is seen");
+    assert_eq!(seen[7], json!([true, true]), "and the transaction's");
+    assert_eq!(seen[9], json!([true, true]));
+    // Once after Subscribed, once after the first transaction: repeated
+    // Viewed Pages, the second transaction and an unchanged cart change
+    // nothing.
+    assert_eq!(result.stats.digital_data_updates, 2);
+}
+
+#[test]
 fn compiled_projects_are_shared_across_threads() {
     fn shared<T: Send + Sync>() {}
     shared::<Pipeline>();

@@ -6,8 +6,11 @@ use std::time::Duration;
 
 /// The largest memory cap a page may have: 256 MiB. Zeroing or copying one
 /// allocation is a single WebAssembly instruction, which a deadline cannot
-/// interrupt; at this size it ends within about 40 ms on a 2-core VM, so
-/// deadlines still hold at every allowed setting.
+/// interrupt. Fresh memory costs most (its pages fault in, ≈ 0.55 ms per
+/// MiB here), and one growth is held to
+/// [`MAX_GROWTH_BYTES`](crate::MAX_GROWTH_BYTES); the cap bounds what an
+/// allocation could reuse of memory a page freed (already resident, so
+/// zeroed at memory speed).
 pub const MAX_MEMORY_BYTES: usize = 256 << 20;
 
 /// Limits every page and call is held to.

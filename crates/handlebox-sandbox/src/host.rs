@@ -6,6 +6,8 @@
 //! stdout/stderr text (a guest panic message), `environ_*` report nothing,
 //! `poll_oneoff` is not supported.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use handlebox_protocol::CallId;
@@ -50,6 +52,49 @@ pub(crate) struct HostState {
     /// Whether the epoch deadline set last is the page's, not the call's or
     /// the request's: a timeout then means the page's time is spent.
     pub(crate) page_bound: bool,
+    /// Who pays for each handler's time on the page.
+    pub(crate) time: HandlerTime,
+}
+
+/// What each handler has spent on the page, and what stops it: the host
+/// refuses to start a call whose handler has spent its share, or any call
+/// once the page is cancelled.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct HandlerTime {
+    /// The handler of each step of the running request.
+    pub(crate) step_handlers: Vec<usize>,
+    /// Microseconds each handler has spent on the page: its calls, and the
+    /// work it left to run after them (getters, setters, `toJSON`).
+    pub(crate) spent: Vec<u64>,
+    /// Microseconds one handler may spend on the page, if bounded.
+    pub(crate) share: Option<u64>,
+    /// Set when the page is cancelled.
+    pub(crate) cancelled: Option<Arc<AtomicBool>>,
+}
+
+impl HandlerTime {
+    fn handler(&self, step: usize) -> Option<usize> {
+        self.step_handlers.get(step).copied()
+    }
+
+    fn charge(&mut self, step: usize, elapsed: Duration) {
+        if let Some(spent) = self.handler(step).and_then(|h| self.spent.get_mut(h)) {
+            *spent = spent.saturating_add(elapsed.as_micros() as u64);
+        }
+    }
+
+    /// Whether the call of `step` may start.
+    fn allows(&self, step: usize) -> bool {
+        if self
+            .cancelled
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+        {
+            return false;
+        }
+        let spent = self.handler(step).and_then(|h| self.spent.get(h));
+        !matches!((spent, self.share), (Some(spent), Some(share)) if *spent > share)
+    }
 }
 
 /// What one handler call may spend.
@@ -94,6 +139,19 @@ impl HostState {
             last: None,
             page: None,
             page_bound: false,
+            time: HandlerTime::default(),
+        }
+    }
+
+    /// Ends the stretch outside calls that began at `outside_since`: it
+    /// comes off the request's outside budget, and is charged to the handler
+    /// whose call ended last (what ran was left by it).
+    pub(crate) fn end_outside(&mut self, now: Instant) {
+        let outside = now.saturating_duration_since(self.outside_since);
+        self.outside_left = self.outside_left.saturating_sub(outside);
+        self.outside_since = now;
+        if let Some(last) = self.last {
+            self.time.charge(last.step, outside);
         }
     }
 
@@ -223,8 +281,15 @@ pub(crate) fn add_calls(linker: &mut Linker<HostState>) -> wasmtime::Result<()> 
     linker.func_wrap(
         HOST,
         "call_start",
-        |mut caller: Caller<'_, HostState>, step: u32, item: i32| {
-            let budget = caller.data().call_budget;
+        |mut caller: Caller<'_, HostState>, step: u32, item: i32| -> i32 {
+            let now = Instant::now();
+            let state = caller.data_mut();
+            state.end_outside(now);
+            if !state.time.allows(step as usize) {
+                return 1;
+            }
+            let budget = state.call_budget;
+            let deadline = state.within_page(budget.deadline);
             let fuel = match (budget.fuel_enabled, budget.fuel) {
                 (true, Some(fuel)) => {
                     let _ = caller.as_context_mut().set_fuel(fuel);
@@ -233,13 +298,8 @@ pub(crate) fn add_calls(linker: &mut Linker<HostState>) -> wasmtime::Result<()> 
                 (true, None) => caller.as_context_mut().get_fuel().unwrap_or(0),
                 (false, _) => 0,
             };
-            let deadline = caller.data_mut().within_page(budget.deadline);
             caller.as_context_mut().set_epoch_deadline(ticks(deadline));
-            let now = Instant::now();
-            let state = caller.data_mut();
-            let outside = now.saturating_duration_since(state.outside_since);
-            state.outside_left = state.outside_left.saturating_sub(outside);
-            state.current = Some(Running {
+            caller.data_mut().current = Some(Running {
                 id: CallId {
                     step: step as usize,
                     item: usize::try_from(item).ok(),
@@ -247,6 +307,7 @@ pub(crate) fn add_calls(linker: &mut Linker<HostState>) -> wasmtime::Result<()> 
                 started: now,
                 fuel,
             });
+            0
         },
     )?;
     linker.func_wrap(HOST, "call_end", |mut caller: Caller<'_, HostState>| {
@@ -270,6 +331,9 @@ pub(crate) fn add_calls(linker: &mut Linker<HostState>) -> wasmtime::Result<()> 
         };
         let state = caller.data_mut();
         state.costs.push((running.id, cost));
+        state
+            .time
+            .charge(running.id.step, running.started.elapsed());
         state.last = Some(running.id);
         state.outside_since = Instant::now();
         let left = state.within_page(state.outside_left);

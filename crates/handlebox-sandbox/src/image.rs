@@ -70,9 +70,14 @@ impl Image {
         memory: &Memory,
         store: &mut Store<HostState>,
     ) -> Result<(), SandboxError> {
-        let current = memory.data_size(&*store);
-        if self.size > current {
-            let pages = (self.size - current).div_ceil(WASM_PAGE) as u64;
+        // In steps the memory limiter allows one growth to take.
+        let step = (crate::MAX_GROWTH_BYTES / WASM_PAGE) as u64;
+        loop {
+            let current = memory.data_size(&*store);
+            if self.size <= current {
+                break;
+            }
+            let pages = ((self.size - current).div_ceil(WASM_PAGE) as u64).min(step);
             memory.grow(&mut *store, pages).map_err(|e| {
                 SandboxError::Engine(format!(
                     "the project's compiled handlers need {} bytes of memory: {e}",

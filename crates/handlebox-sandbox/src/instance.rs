@@ -9,7 +9,7 @@ use std::time::Instant;
 use handlebox_protocol::{CallId, ErrorInfo, ErrorKind, Request, Response, STACK_OVERFLOW};
 use wasmtime::{Engine, InstancePre, Memory, Store, Trap, TypedFunc};
 
-use crate::host::{CallBudget, HostState, MemoryLimitHit, ticks};
+use crate::host::{CallBudget, HandlerTime, HostState, MemoryLimitHit, ticks};
 use crate::page::{Cost, PageBudget};
 use crate::{SandboxError, image::Image};
 
@@ -160,7 +160,12 @@ impl Instance {
             let _ = self.store.set_fuel(u64::MAX);
         }
         let started = Instant::now();
-        self.exchange(&bytes).map_err(|err| {
+        let answer = self.exchange(&bytes);
+        if answer.is_ok() {
+            // The work after the last call (writing the event) is its own.
+            self.store.data_mut().end_outside(Instant::now());
+        }
+        answer.map_err(|err| {
             let state = self.store.data();
             let (running, last) = (state.current, state.last);
             let page_spent =
@@ -176,6 +181,12 @@ impl Instance {
                 },
             }
         })
+    }
+
+    /// The handlers' time accounts the next request runs with, and the
+    /// last one left.
+    pub(crate) fn handler_time(&mut self) -> &mut HandlerTime {
+        &mut self.store.data_mut().time
     }
 
     /// What each handler call of the last request cost, in order.

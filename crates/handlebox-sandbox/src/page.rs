@@ -13,6 +13,8 @@
 //! deadline, and a handler whose calls add up to more than half of it is
 //! not run again on the page either, deadlines overrun or not.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use handlebox_protocol::{
@@ -23,6 +25,7 @@ use serde::Serialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use crate::host::HandlerTime;
 use crate::instance::{Budget, Instance, Trapped};
 use crate::project::setup_deadline;
 use crate::{Project, SandboxError, input};
@@ -44,8 +47,12 @@ pub struct PageBudget {
 impl PageBudget {
     /// A budget of `time` from now.
     pub fn from_now(time: Duration) -> Self {
+        let now = Instant::now();
         Self {
-            deadline: Instant::now() + time,
+            // A budget too large for the clock is as good as none.
+            deadline: now
+                .checked_add(time)
+                .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365)),
             time,
         }
     }
@@ -74,7 +81,8 @@ impl PageBudget {
 struct Spent {
     /// Calls that ended their instance.
     traps: u32,
-    /// Wall-clock time of all its calls.
+    /// Wall-clock time of all its calls, and of the work they left to run
+    /// after them.
     micros: u64,
 }
 
@@ -151,6 +159,9 @@ impl CallOutcome {
     }
 }
 
+/// A request's answer and what each handler call in it cost.
+type Answer = (Response, Vec<(CallId, Cost)>);
+
 /// One page's isolated JavaScript world. `Send`, not shared: one page is
 /// served by one thread at a time.
 pub struct Page {
@@ -166,6 +177,8 @@ pub struct Page {
     spent: Vec<Spent>,
     /// The page's budget, if it has one.
     budget: Option<PageBudget>,
+    /// Set when the page is cancelled: no call starts after that.
+    cancelled: Option<Arc<AtomicBool>>,
 }
 
 /// The JSON of [`PageData`], each part encoded once (and `digitalData`
@@ -220,6 +233,7 @@ impl Page {
             opened: 0,
             spent,
             budget: None,
+            cancelled: None,
         };
         page.instance()?;
         Ok(page)
@@ -233,6 +247,12 @@ impl Page {
     /// Holds every later call and request of the page to `budget`.
     pub fn set_budget(&mut self, budget: PageBudget) {
         self.budget = Some(budget);
+    }
+
+    /// Once `cancelled` is set, no further handler call starts on the page
+    /// (those asked for are reported as not run).
+    pub fn set_cancel(&mut self, cancelled: Arc<AtomicBool>) {
+        self.cancelled = Some(cancelled);
     }
 
     /// How many instances this page has used (1, plus one per trap).
@@ -303,6 +323,15 @@ impl Page {
 
     /// Why handler `index` is not run again on this page, if it is not.
     fn stopped(&self, index: usize) -> Option<ErrorInfo> {
+        if self
+            .cancelled
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+        {
+            return Some(timeout(
+                "not run: the page was cancelled (its client went away)".to_owned(),
+            ));
+        }
         let spent = self.spent.get(index)?;
         let message = if spent.traps >= STRIKES {
             format!("not run: this handler exceeded its limits {STRIKES} times on this page")
@@ -337,6 +366,33 @@ impl Page {
         if let Some(spent) = self.spent.get_mut(index) {
             spent.micros = spent.micros.saturating_add(micros);
         }
+    }
+
+    /// Sends `request` (whose steps run `step_handlers`) with the handlers'
+    /// time accounts, so that the host stops a handler the moment it has
+    /// spent its share, and takes the accounts back; `Err(Trapped)` is a
+    /// trap, after which the instance must be dropped.
+    fn exchange(
+        &mut self,
+        request: &Request,
+        step_handlers: Vec<usize>,
+        budget: Budget,
+    ) -> Result<Result<Answer, Trapped>, SandboxError> {
+        let time = HandlerTime {
+            step_handlers,
+            spent: self.spent.iter().map(|s| s.micros).collect(),
+            share: self.budget.map(|b| b.handler_share().as_micros() as u64),
+            cancelled: self.cancelled.clone(),
+        };
+        let instance = self.instance()?;
+        *instance.handler_time() = time;
+        let answer = instance.request(request, budget);
+        let costs = instance.take_costs();
+        let spent = std::mem::take(&mut instance.handler_time().spent);
+        for (account, micros) in self.spent.iter_mut().zip(spent) {
+            account.micros = micros;
+        }
+        Ok(answer.map(|response| (response, costs)))
     }
 
     /// Drops the instance after a trap, and counts it against handler
@@ -377,23 +433,25 @@ impl Page {
             handler: index,
             arg,
         };
-        let instance = self.instance()?;
-        match instance.request(&request, budget) {
-            Ok(response) => {
-                let cost = instance
-                    .take_costs()
-                    .first()
-                    .map(|(_, cost)| *cost)
-                    .unwrap_or_default();
+        match self.exchange(&request, vec![index], budget)? {
+            Ok((response, costs)) => {
+                let cost = costs.first().map(|(_, cost)| *cost).unwrap_or_default();
                 self.digital_data_changed = false;
-                self.charge(index, cost.micros);
-                Ok(outcome(response, cost))
+                let mut outcome = outcome(response, cost);
+                // No cost and an error: the host refused to start the call.
+                if costs.is_empty()
+                    && outcome.error.is_some()
+                    && let Some(reason) = self.stopped(index)
+                {
+                    outcome.error = Some(reason);
+                }
+                Ok(outcome)
             }
             Err(trap) => {
                 self.trapped(trap.call.map(|_| index), &trap);
                 Ok(CallOutcome {
                     trapped: true,
-                    ..CallOutcome::failed(trap.error, trap.cost)
+                    ..CallOutcome::failed(trap.error.clone(), trap.cost)
                 })
             }
         }
@@ -436,16 +494,10 @@ impl Page {
                 skip: trapped.iter().map(|(id, _)| *id).collect(),
                 struck: (0..count).filter(|i| self.struck(*i)).collect(),
             };
-            let instance = self.instance()?;
-            match instance.request(&request, budget) {
-                Ok(Response::Ran { event, calls }) => {
-                    let costs = instance.take_costs();
+            let step_handlers = steps.iter().map(Step::handler).collect();
+            match self.exchange(&request, step_handlers, budget)? {
+                Ok((Response::Ran { event, calls }, costs)) => {
                     self.digital_data_changed = false;
-                    for (id, cost) in &costs {
-                        if let Some(step) = steps.get(id.step) {
-                            self.charge(step.handler(), cost.micros);
-                        }
-                    }
                     let mut outcome = self.event_outcome(steps, calls, &costs, &trapped);
                     outcome.event = match serde_json::from_str(event.get()) {
                         Ok(changed) => changed,
@@ -472,11 +524,11 @@ impl Page {
                     };
                     return Ok(outcome);
                 }
-                Ok(Response::Refused { error }) => {
+                Ok((Response::Refused { error }, _)) => {
                     self.digital_data_changed = false;
                     return Ok(every_step_failed(steps, event, &error));
                 }
-                Ok(other) => {
+                Ok((other, _)) => {
                     return Err(SandboxError::Protocol(format!(
                         "unexpected answer to an event: {other:?}"
                     )));

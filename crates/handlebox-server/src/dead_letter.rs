@@ -55,6 +55,11 @@ impl DeadLetters {
         let mut files = Vec::new();
         for entry in fs::read_dir(&config.dir)?.flatten() {
             let path = entry.path();
+            if path.extension().is_some_and(|e| e == "tmp") {
+                // Half-written by a server that stopped mid-write.
+                let _ = fs::remove_file(&path);
+                continue;
+            }
             if path.extension().is_some_and(|e| e == "json")
                 && let Ok(meta) = entry.metadata()
                 && meta.is_file()
@@ -69,13 +74,12 @@ impl DeadLetters {
             kept.bytes += size;
             kept.files.push_back((path, size));
         }
-        let letters = Self {
+        Self::make_room(&mut kept, 0, config.max_bytes)?;
+        Ok(Self {
             config,
             kept: Mutex::new(kept),
             sequence: AtomicU64::new(0),
-        };
-        letters.rotate(0)?;
-        Ok(letters)
+        })
     }
 
     /// Saves `page` (the request body; byte for byte unless cookies are
@@ -94,24 +98,34 @@ impl DeadLetters {
                 self.config.max_bytes
             )));
         }
-        self.rotate(size)?;
         let millis = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis())
             .unwrap_or(0);
         let n = self.sequence.fetch_add(1, Ordering::Relaxed);
         let path = self.config.dir.join(format!("{project}-{millis}-{n}.json"));
-        write_private(&path, &bytes)?;
-        let mut kept = self.lock();
-        kept.bytes += size;
-        kept.files.push_back((path.clone(), size));
+        // Room is made and taken under one lock, so pages saved at once
+        // cannot pass the quota together.
+        {
+            let mut kept = self.lock();
+            Self::make_room(&mut kept, size, self.config.max_bytes)?;
+            kept.bytes += size;
+            kept.files.push_back((path.clone(), size));
+        }
+        if let Err(e) = write_private(&path, &bytes) {
+            let mut kept = self.lock();
+            if let Some(at) = kept.files.iter().position(|(p, _)| *p == path) {
+                kept.files.remove(at);
+                kept.bytes -= size;
+            }
+            return Err(e);
+        }
         Ok(path)
     }
 
     /// Removes the oldest pages until `incoming` more bytes fit.
-    fn rotate(&self, incoming: u64) -> std::io::Result<()> {
-        let mut kept = self.lock();
-        while kept.bytes + incoming > self.config.max_bytes {
+    fn make_room(kept: &mut Kept, incoming: u64, max_bytes: u64) -> std::io::Result<()> {
+        while kept.bytes + incoming > max_bytes {
             let Some((path, size)) = kept.files.pop_front() else {
                 break;
             };
@@ -134,17 +148,20 @@ impl DeadLetters {
 }
 
 /// Writes `bytes` to `path` through a temporary file, readable by the
-/// owner only.
+/// owner only; the temporary file does not outlive a failure.
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let temp = path.with_extension("json.tmp");
-    let mut file = OpenOptions::new()
+    let written = OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(&temp)?;
-    file.write_all(bytes)?;
-    file.sync_data()?;
-    fs::rename(&temp, path)
+        .open(&temp)
+        .and_then(|mut file| file.write_all(bytes))
+        .and_then(|()| fs::rename(&temp, path));
+    if written.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    written
 }
 
 /// The page without its `cookies`; a body that is not a JSON object is kept

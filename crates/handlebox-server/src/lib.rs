@@ -31,6 +31,25 @@ pub use dead_letter::{DeadLetterConfig, DeadLetters};
 pub use projects::{LoadError, Projects, Source};
 pub use serve::serve;
 
+/// `text` with control characters (line breaks, escape sequences, U+2028
+/// and U+2029) escaped, for a log field: text from a page or a config
+/// cannot start a log line of its own.
+pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let escaped = |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}');
+    if !text.chars().any(escaped) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if escaped(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// How the server is set up.
 pub struct ServerConfig {
     /// Where the projects' configs come from.
@@ -176,9 +195,23 @@ impl AppState {
                 Ok(ids)
             }
             Err(error) => {
-                tracing::error!(%error, "reload refused; the previous configs keep serving");
+                tracing::error!(error = %printable(&error.to_string()), "reload refused; the previous configs keep serving");
                 Err(error)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn log_text_keeps_to_one_line() {
+        assert_eq!(printable("Viewed Page"), "Viewed Page");
+        assert_eq!(
+            printable("a\nINFO forged\r\u{1b}[2J\u{2028}"),
+            "a\\nINFO forged\\r\\u{1b}[2J\\u{2028}"
+        );
     }
 }

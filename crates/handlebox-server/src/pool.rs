@@ -269,7 +269,7 @@ impl Ticket {
     /// A worker: at once when one is free and no page waits, else when
     /// the scheduler picks this page.
     async fn worker(&self) -> Option<Worker> {
-        let receiver = {
+        let (receiver, seq) = {
             let mut state = self.shared.lock();
             if state.free > 0 && state.waiting.is_empty() {
                 state.free -= 1;
@@ -283,9 +283,30 @@ impl Ticket {
                 seq,
                 worker: sender,
             });
-            receiver
+            (receiver, seq)
+        };
+        let _leaves_the_queue = Waiting {
+            shared: &self.shared,
+            seq,
         };
         receiver.await.ok()
+    }
+}
+
+/// A page's place in the queue of waiting pages: dropped when the page has
+/// its worker or stops waiting (its client went away), which takes it out,
+/// so the queue only ever holds pages still admitted.
+struct Waiting<'a> {
+    shared: &'a Shared,
+    seq: u64,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        let mut state = self.shared.lock();
+        if let Some(at) = state.waiting.iter().position(|w| w.seq == self.seq) {
+            state.waiting.swap_remove(at);
+        }
     }
 }
 
@@ -380,6 +401,10 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(20)).await;
         gone.abort();
         let _ = gone.await;
+        assert!(
+            pool.shared.lock().waiting.is_empty(),
+            "a page that stops waiting leaves the queue"
+        );
         release.send(()).unwrap();
         holding.await.unwrap().unwrap();
         let next =

@@ -16,12 +16,12 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use handlebox_pipeline::{PageInput, PageResult};
+use handlebox_pipeline::{PAGE, PageInput, PageResult};
 use serde_json::{Value, json};
 
-use crate::AppState;
 use crate::metrics::{ErrorLabels, ProjectLabels, RequestLabels, RouteLabels};
 use crate::projects::DEFAULT;
+use crate::{AppState, printable};
 
 /// The server's routes, with request metrics and logs around them.
 pub fn router(state: Arc<AppState>) -> Router {
@@ -96,7 +96,15 @@ async fn observe(State(state): State<Arc<AppState>>, request: Request, next: Nex
     let started = Instant::now();
     let method = request.method().clone();
     let route = route_of(request.uri().path());
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
+    // Tell clients how long an idle connection is kept, so that they do not
+    // send a request on one the server is closing.
+    let idle = state.http.read_timeout.as_secs();
+    if idle > 0
+        && let Ok(value) = HeaderValue::from_str(&format!("timeout={idle}"))
+    {
+        response.headers_mut().insert("keep-alive", value);
+    }
     let status = response.status().as_u16();
     let seconds = started.elapsed().as_secs_f64();
     state
@@ -114,7 +122,7 @@ async fn observe(State(state): State<Arc<AppState>>, request: Request, next: Nex
             route: route.to_owned(),
         })
         .observe(seconds);
-    tracing::info!(method = ?method.as_str(), route, status, micros = (seconds * 1e6) as u64, "request");
+    tracing::info!(method = %method, route, status, micros = (seconds * 1e6) as u64, "request");
     response
 }
 
@@ -238,7 +246,7 @@ async fn process(state: Arc<AppState>, id: String, body: Body) -> Result<Respons
                         tracing::info!(project = %project.id, path = ?path.display(), "dead letter saved");
                     }
                     Err(e) => {
-                        tracing::error!(project = %project.id, error = ?e.to_string(), "dead letter not saved");
+                        tracing::error!(project = %project.id, error = %printable(&e.to_string()), "dead letter not saved");
                     }
                 }
             }
@@ -259,11 +267,11 @@ async fn process(state: Arc<AppState>, id: String, body: Body) -> Result<Respons
         )),
         Ok(None) => Err(ApiError::new(
             StatusCode::REQUEST_TIMEOUT,
-            "internal",
+            "cancelled",
             "the request was cancelled",
         )),
         Err(e) => {
-            tracing::error!(project = %id, error = ?e.to_string(), "page processing failed");
+            tracing::error!(project = %printable(&id), error = %printable(&e.to_string()), "page processing failed");
             Err(ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -290,6 +298,9 @@ fn record(state: &AppState, project: &str, result: &PageResult) {
     for micros in &result.stats.handler_micros {
         metrics.handler_seconds.observe(*micros as f64 / 1e6);
     }
+    // Errors of the page as a whole (a spent budget) are one line per page,
+    // not one per event left out.
+    let mut left_out: Option<(&str, &str, usize)> = None;
     for event in &result.events {
         for e in &event.errors {
             metrics
@@ -299,17 +310,25 @@ fn record(state: &AppState, project: &str, result: &PageResult) {
                     kind: e.kind.to_owned(),
                 })
                 .inc();
-            // Debug formatting quotes and escapes: event names and
-            // messages come from the page and cannot forge a log line.
+            if e.handler == PAGE {
+                let (_, _, count) = left_out.get_or_insert((e.kind, &e.message, 0));
+                *count += 1;
+                continue;
+            }
+            // Event names and messages come from the page: escaped, they
+            // cannot forge a log line.
             tracing::warn!(
                 project,
-                event = ?event.name,
-                handler = ?e.handler,
+                event = %printable(&event.name),
+                handler = %printable(&e.handler),
                 kind = e.kind,
-                error = ?e.message,
+                error = %printable(&e.message),
                 "handler error"
             );
         }
+    }
+    if let Some((kind, message, events)) = left_out {
+        tracing::warn!(project, kind, events, error = %printable(message), "events not processed");
     }
 }
 
@@ -393,15 +412,23 @@ async fn not_found(request: Request) -> Response {
 }
 
 async fn method_not_allowed(request: Request) -> Response {
-    error(
+    let allow = match route_of(request.uri().path()) {
+        "/healthz" | "/metrics" => "GET, HEAD",
+        _ => "POST",
+    };
+    let mut response = error(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
         format!(
-            "{} is not allowed on {:?}",
+            "{} is not allowed on {:?}; use {allow}",
             request.method(),
             request.uri().path()
         ),
-    )
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    response
 }
 
 #[cfg(test)]

@@ -30,11 +30,14 @@ pub async fn serve(
     let app = crate::routes::router(state);
     let open = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
+    let mut connections = tokio::task::JoinSet::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.read_timeout);
     tokio::pin!(shutdown);
     loop {
+        // Forget the connections that ended.
+        while connections.try_join_next().is_some() {}
         let permit = tokio::select! {
             permit = open.clone().acquire_owned() => match permit {
                 Ok(permit) => permit,
@@ -64,7 +67,7 @@ pub async fn serve(
         });
         let connection = http.serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
-        tokio::spawn(async move {
+        connections.spawn(async move {
             if let Err(error) = connection.await {
                 tracing::debug!(%error, "connection ended with an error");
             }
@@ -77,9 +80,11 @@ pub async fn serve(
         () = tokio::time::sleep(limits.drain) => {
             tracing::warn!(
                 seconds = limits.drain.as_secs_f64(),
+                connections = connections.len(),
                 "connections still open after the drain time are cut"
             );
         }
     }
+    connections.abort_all();
     Ok(())
 }
