@@ -3,6 +3,8 @@
 //! user facts after `Subscribed` and `Completed Transaction`, legacy renames,
 //! and the common enrichment of products and transactions.
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value, json};
 
 use crate::PageInput;
@@ -203,7 +205,7 @@ pub fn after_event(dd: &mut Map<String, Value>, event: &Value, now: &str) -> boo
 /// The common enrichment: a product given by id is merged with the catalogue
 /// product of that id; `Viewed Product Detail` and `Completed Transaction`
 /// take the page's product and transaction when they have none.
-pub fn common(event: &mut Value, dd: &Map<String, Value>) {
+pub fn common(event: &mut Value, dd: &Map<String, Value>, catalogue: &Catalogue) {
     let name = event
         .get("name")
         .and_then(Value::as_str)
@@ -215,12 +217,14 @@ pub fn common(event: &mut Value, dd: &Map<String, Value>) {
     match fields.get("product").cloned() {
         Some(Value::String(_) | Value::Number(_)) => {
             let id = fields.get("product").cloned().unwrap_or_default();
-            let product = find_product(dd, &id, None).unwrap_or_else(|| json!({"id": id}));
+            let product = catalogue
+                .find(dd, &id, None)
+                .unwrap_or_else(|| json!({"id": id}));
             fields.insert("product".into(), product);
         }
         Some(Value::Object(given)) => {
             if let Some(id) = given.get("id").filter(|id| !id.is_null())
-                && let Some(Value::Object(mut found)) = find_product(dd, id, given.get("skuCode"))
+                && let Some(Value::Object(mut found)) = catalogue.find(dd, id, given.get("skuCode"))
             {
                 found.extend(given);
                 fields.insert("product".into(), Value::Object(found));
@@ -244,35 +248,130 @@ pub fn common(event: &mut Value, dd: &Map<String, Value>) {
     }
 }
 
-/// The catalogue product with `id` (compared as strings, and by `skuCode`
-/// when the event gives one): `product`, then the items of `listing`,
-/// `recommendation`, `wishlist`, then the cart's line items.
-fn find_product(dd: &Map<String, Value>, id: &Value, sku: Option<&Value>) -> Option<Value> {
-    let wanted = js::string(Some(id));
-    let matches = |candidate: &Value| {
-        candidate
-            .get("id")
-            .is_some_and(|c| js::string(Some(c)) == wanted)
-            && sku.is_none_or(|sku| candidate.get("skuCode") == Some(sku))
-    };
-    let mut candidates: Vec<&Value> = Vec::new();
-    candidates.extend(dd.get("product"));
-    for list in ["listing", "recommendation", "wishlist"] {
-        let lists: Vec<&Value> = match dd.get(list) {
-            Some(Value::Array(many)) => many.iter().collect(),
-            Some(one) => vec![one],
-            None => vec![],
-        };
-        for list in lists {
-            if let Some(Value::Array(items)) = list.get("items") {
-                candidates.extend(items);
+/// Where the catalogue's products are in a `digitalData`, by id (as a
+/// string) and by id and `skuCode`: `product`, then the items of `listing`,
+/// `recommendation`, `wishlist`, then the cart's line items, in that order.
+/// Built once per `digitalData`, so that finding an event's product costs a
+/// lookup, not a scan of the catalogue on every event.
+#[derive(Debug, Default)]
+pub struct Catalogue {
+    by_id: HashMap<String, Place>,
+    by_id_and_sku: HashMap<(String, String), Place>,
+}
+
+/// Where one catalogue product is.
+#[derive(Debug, Clone, Copy)]
+enum Place {
+    /// `digitalData.product`.
+    Product,
+    /// `items[at]` of the list `list` (or of its `many`-th list, when it
+    /// holds several).
+    Item {
+        list: &'static str,
+        many: Option<usize>,
+        at: usize,
+    },
+    /// The product of `cart.lineItems[at]`.
+    CartLine(usize),
+}
+
+impl Place {
+    fn resolve(self, dd: &Map<String, Value>) -> Option<&Value> {
+        match self {
+            Place::Product => dd.get("product"),
+            Place::Item { list, many, at } => {
+                let list = dd.get(list)?;
+                let list = match many {
+                    Some(i) => list.get(i)?,
+                    None => list,
+                };
+                list.get("items")?.get(at)
             }
+            Place::CartLine(at) => dd.get("cart")?.get("lineItems")?.get(at)?.get("product"),
         }
     }
-    if let Some(Value::Array(lines)) = dd.get("cart").and_then(|c| c.get("lineItems")) {
-        candidates.extend(lines.iter().filter_map(|line| line.get("product")));
+}
+
+/// A `skuCode` as text, for the index.
+fn sku_key(sku: &Value) -> String {
+    sku.to_string()
+}
+
+impl Catalogue {
+    /// The catalogue of `dd`.
+    pub fn of(dd: &Map<String, Value>) -> Self {
+        let mut catalogue = Self::default();
+        let mut add = |place: Place| {
+            let Some(candidate) = place.resolve(dd) else {
+                return;
+            };
+            let Some(id) = candidate.get("id") else {
+                return;
+            };
+            let id = js::string(Some(id));
+            if let Some(sku) = candidate.get("skuCode") {
+                catalogue
+                    .by_id_and_sku
+                    .entry((id.clone(), sku_key(sku)))
+                    .or_insert(place);
+            }
+            catalogue.by_id.entry(id).or_insert(place);
+        };
+        add(Place::Product);
+        for list in ["listing", "recommendation", "wishlist"] {
+            match dd.get(list) {
+                Some(Value::Array(many)) => {
+                    for (i, one) in many.iter().enumerate() {
+                        let count = one
+                            .get("items")
+                            .and_then(Value::as_array)
+                            .map_or(0, Vec::len);
+                        for at in 0..count {
+                            add(Place::Item {
+                                list,
+                                many: Some(i),
+                                at,
+                            });
+                        }
+                    }
+                }
+                Some(one) => {
+                    let count = one
+                        .get("items")
+                        .and_then(Value::as_array)
+                        .map_or(0, Vec::len);
+                    for at in 0..count {
+                        add(Place::Item {
+                            list,
+                            many: None,
+                            at,
+                        });
+                    }
+                }
+                None => {}
+            }
+        }
+        let lines = dd
+            .get("cart")
+            .and_then(|c| c.get("lineItems"))
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        for at in 0..lines {
+            add(Place::CartLine(at));
+        }
+        catalogue
     }
-    candidates.into_iter().find(|c| matches(c)).cloned()
+
+    /// The first catalogue product with `id` (compared as strings), and with
+    /// `sku` as its `skuCode` when the event gives one.
+    fn find(&self, dd: &Map<String, Value>, id: &Value, sku: Option<&Value>) -> Option<Value> {
+        let id = js::string(Some(id));
+        let place = match sku {
+            Some(sku) => self.by_id_and_sku.get(&(id, sku_key(sku))),
+            None => self.by_id.get(&id),
+        }?;
+        place.resolve(dd).cloned()
+    }
 }
 
 /// The pieces of an absolute URL the reference reads from `location`.
@@ -426,18 +525,41 @@ mod tests {
     fn products_by_id_are_merged_with_the_catalogue() {
         let dd = json!({"listing": {"items": [{"id": 4004, "name": "Socks", "skuCode": "S"}]}});
         let dd = dd.as_object().unwrap();
+        let catalogue = Catalogue::of(dd);
         let mut event = json!({"name": "Added Product", "product": "4004"});
-        common(&mut event, dd);
+        common(&mut event, dd, &catalogue);
         assert_eq!(event["product"]["name"], json!("Socks"));
         let mut event = json!({"name": "Added Product", "product": {"id": "4004", "name": "Mine"}});
-        common(&mut event, dd);
+        common(&mut event, dd, &catalogue);
         assert_eq!(
             event["product"],
             json!({"id": "4004", "name": "Mine", "skuCode": "S"})
         );
         let mut event = json!({"name": "Added Product", "product": {"id": "4004", "skuCode": "T"}});
-        common(&mut event, dd);
+        common(&mut event, dd, &catalogue);
         assert_eq!(event["product"], json!({"id": "4004", "skuCode": "T"}));
+    }
+
+    #[test]
+    fn the_first_product_of_an_id_is_found_in_the_reference_order() {
+        let dd = json!({
+            "cart": {"lineItems": [{"product": {"id": 7, "from": "cart"}},
+                                   {"product": {"id": "8", "skuCode": "M", "from": "cart"}}]},
+            "recommendation": [{"items": [{"id": "x"}]}, {"items": [{"id": "7", "from": "recommendation"}]}],
+            "listing": {"items": [{"id": 8, "skuCode": "S", "from": "listing"}]}
+        });
+        let dd = dd.as_object().unwrap();
+        let catalogue = Catalogue::of(dd);
+        let from = |id: Value, sku: Option<Value>| {
+            catalogue
+                .find(dd, &id, sku.as_ref())
+                .map(|p| p["from"].clone())
+        };
+        assert_eq!(from(json!("7"), None), Some(json!("recommendation")));
+        assert_eq!(from(json!(8), None), Some(json!("listing")));
+        assert_eq!(from(json!("8"), Some(json!("M"))), Some(json!("cart")));
+        assert_eq!(from(json!("8"), Some(json!("L"))), None);
+        assert_eq!(from(json!("9"), None), None);
     }
 
     #[test]

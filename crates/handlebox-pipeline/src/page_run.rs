@@ -64,6 +64,8 @@ struct PageRun<'p> {
     time: PageBudget,
     /// Bytes of Result JSON the events have produced so far.
     output: usize,
+    /// Where the products of `digitalData` are, until it changes.
+    catalogue: Option<enrich::Catalogue>,
     cancelled: &'p Arc<AtomicBool>,
 }
 
@@ -88,6 +90,7 @@ impl<'p> PageRun<'p> {
             now: clock::now_iso(),
             time: PageBudget::from_now(pipeline.budget.time),
             output: 0,
+            catalogue: None,
             cancelled,
         }
     }
@@ -192,7 +195,10 @@ impl<'p> PageRun<'p> {
         self.result
     }
 
+    /// `digitalData`, to change it: its catalogue is built again when next
+    /// needed.
     fn dd_map(&mut self) -> &mut Map<String, Value> {
+        self.catalogue = None;
         if !self.data.digital_data.is_object() {
             self.data.digital_data = json!({});
         }
@@ -308,7 +314,10 @@ impl<'p> PageRun<'p> {
         }
         let mut copy = event.clone();
         if let Value::Object(dd) = &self.data.digital_data {
-            enrich::common(&mut copy, dd);
+            let catalogue = self
+                .catalogue
+                .get_or_insert_with(|| enrich::Catalogue::of(dd));
+            enrich::common(&mut copy, dd, catalogue);
         }
         let name = copy
             .get("name")
