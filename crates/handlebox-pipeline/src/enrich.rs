@@ -318,37 +318,26 @@ impl Catalogue {
             catalogue.by_id.entry(id).or_insert(place);
         };
         add(Place::Product);
+        let items = |list: &Value| {
+            list.get("items")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len)
+        };
         for list in ["listing", "recommendation", "wishlist"] {
-            match dd.get(list) {
-                Some(Value::Array(many)) => {
-                    for (i, one) in many.iter().enumerate() {
-                        let count = one
-                            .get("items")
-                            .and_then(Value::as_array)
-                            .map_or(0, Vec::len);
-                        for at in 0..count {
-                            add(Place::Item {
-                                list,
-                                many: Some(i),
-                                at,
-                            });
-                        }
-                    }
+            // One list, or several (`recommendation` usually is).
+            let lists: Vec<(Option<usize>, usize)> = match dd.get(list) {
+                Some(Value::Array(many)) => many
+                    .iter()
+                    .enumerate()
+                    .map(|(i, one)| (Some(i), items(one)))
+                    .collect(),
+                Some(one) => vec![(None, items(one))],
+                None => Vec::new(),
+            };
+            for (many, count) in lists {
+                for at in 0..count {
+                    add(Place::Item { list, many, at });
                 }
-                Some(one) => {
-                    let count = one
-                        .get("items")
-                        .and_then(Value::as_array)
-                        .map_or(0, Vec::len);
-                    for at in 0..count {
-                        add(Place::Item {
-                            list,
-                            many: None,
-                            at,
-                        });
-                    }
-                }
-                None => {}
             }
         }
         let lines = dd
