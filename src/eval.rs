@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use handlebox_pipeline::{PageInput, products_of};
+use handlebox_pipeline::{PageInput, event_name, products_of};
 use handlebox_sandbox::{
     CallOutcome, ErrorInfo, HandlerSpec, Limits, Project, Sandbox, SandboxConfig, SandboxError,
     Scope, finish_json,
@@ -93,7 +93,7 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
             memory_bytes: (args.memory_mib as usize) << 20,
             ..Limits::default()
         },
-        fuel: args.fuel,
+        count_fuel: args.fuel,
         ..SandboxConfig::default()
     })?;
     let outcome = match Project::compile(&sandbox, vec![spec]) {
@@ -137,7 +137,7 @@ fn pick_argument(page: &PageInput, args: &EvalArgs) -> Result<(Value, String), C
     let event = match &args.event {
         Some(name) => events
             .iter()
-            .find(|e| e.get("name").and_then(Value::as_str) == Some(name))
+            .find(|e| event_name(e) == name)
             .cloned()
             .ok_or_else(|| {
                 let names: Vec<_> = events

@@ -255,7 +255,9 @@ fn event_block(out: &mut String, event: &EventResult) {
         let _ = writeln!(
             out,
             "  error    {}: {}{place}: {}",
-            error.handler, error.kind, error.message
+            error.handler,
+            error.kind.as_str(),
+            error.message
         );
     }
     for log in &event.logs {

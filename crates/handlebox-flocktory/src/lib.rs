@@ -9,7 +9,7 @@ pub mod calls;
 pub mod options;
 
 use handlebox_pipeline::{
-    Configured, Integration, IntegrationKind, IntegrationPage, OptionProblem, Tracked,
+    Configured, Integration, IntegrationKind, IntegrationPage, OptionProblem, Tracked, event_name,
 };
 use serde_json::{Map, Value, json};
 
@@ -116,10 +116,7 @@ struct FlocktoryPage<'f> {
 
 impl IntegrationPage for FlocktoryPage<'_> {
     fn track(&mut self, event: &Value) -> Tracked {
-        let name = event
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let name = event_name(event);
         let mut tracked = Tracked::default();
         let keep = |call: Result<Option<Value>, calls::Lost>, tracked: &mut Tracked| match call {
             Ok(Some(call)) => tracked.calls.push(call),

@@ -7,8 +7,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
-use crate::PageInput;
-use crate::js;
+use crate::{PageInput, event_name, js};
 
 /// `Viewed Product Category` → `Viewed Product Listing`, `Searched` →
 /// `Searched Products`; other names unchanged.
@@ -183,8 +182,8 @@ pub fn parse_version(text: &str) -> [u64; 3] {
 /// Returns whether anything changed.
 pub fn after_event(dd: &mut Map<String, Value>, event: &Value, now: &str) -> bool {
     let mut edits = Edits::default();
-    match event.get("name").and_then(Value::as_str) {
-        Some("Subscribed") => {
+    match event_name(event) {
+        "Subscribed" => {
             let email = event.get("user").and_then(|u| u.get("email")).cloned();
             let user = edits.object(dd, "user");
             edits.fill(user, "isSubscribed", json!(true));
@@ -192,7 +191,7 @@ pub fn after_event(dd: &mut Map<String, Value>, event: &Value, now: &str) -> boo
                 edits.fill(user, "email", email);
             }
         }
-        Some("Completed Transaction") => {
+        "Completed Transaction" => {
             let user = edits.object(dd, "user");
             edits.fill(user, "hasTransacted", json!(true));
             edits.fill(user, "lastTransactionDate", json!(now));
@@ -206,11 +205,7 @@ pub fn after_event(dd: &mut Map<String, Value>, event: &Value, now: &str) -> boo
 /// product of that id; `Viewed Product Detail` and `Completed Transaction`
 /// take the page's product and transaction when they have none.
 pub fn common(event: &mut Value, dd: &Map<String, Value>, catalogue: &Catalogue) {
-    let name = event
-        .get("name")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    let name = event_name(event).to_owned();
     let Some(fields) = event.as_object_mut() else {
         return;
     };

@@ -25,7 +25,7 @@ pub use integration::{
     Configured, Integration, IntegrationKind, IntegrationPage, OptionProblem, Tracked,
 };
 pub use json_error::JsonError;
-pub use page::{PageError, PageInput, products_of};
+pub use page::{PageError, PageInput, event_name, products_of};
 pub use page_run::PAGE;
 pub use pipeline::{Budget, BuildError, CheckReport, ConfigProblem, DEFAULT_MAX_EVENTS, Pipeline};
 pub use result::{

@@ -202,6 +202,15 @@ pub fn products_of(event: &Value) -> Vec<(String, &Value)> {
         .unwrap_or_default()
 }
 
+/// An event's `name`, or `""` when it has none or it is not a string (as
+/// the reference compares names).
+pub fn event_name(event: &Value) -> &str {
+    event
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

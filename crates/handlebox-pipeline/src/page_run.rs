@@ -18,13 +18,13 @@ use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use handlebox_sandbox::{Page, PageBudget, PageData, PlanCall, Step, finish_json};
+use handlebox_sandbox::{ErrorKind, Page, PageBudget, PageData, PlanCall, Step, finish_json};
 use serde_json::{Map, Value, json};
 
 use crate::integration::IntegrationPage;
 use crate::pipeline::{Budget, Pipeline};
 use crate::result::{EventResult, HandlerErrorResult, LogResult, PageResult, VariableResult};
-use crate::{PageInput, cart, clock, enrich, js};
+use crate::{PageInput, cart, clock, enrich, event_name, js};
 
 const VIEWED_PAGE: &str = "Viewed Page";
 
@@ -103,20 +103,20 @@ impl<'p> PageRun<'p> {
     fn stopped(&self) -> Option<HandlerErrorResult> {
         if self.cancelled.load(Ordering::Relaxed) {
             return Some(page_error(
-                "timeout",
+                ErrorKind::Timeout,
                 "not processed: the request was cancelled (its client went away)".to_owned(),
             ));
         }
         if self.time.spent() {
             return Some(page_error(
-                "timeout",
+                ErrorKind::Timeout,
                 format!("not processed: {}", self.time.spent_message()),
             ));
         }
         let limit = self.budget().output_bytes;
         (self.output >= limit).then(|| {
             page_error(
-                "output",
+                ErrorKind::Output,
                 format!("not processed: the page's output budget of {limit} bytes is spent"),
             )
         })
@@ -138,7 +138,7 @@ impl<'p> PageRun<'p> {
         out.logs.clear();
         out.warnings.clear();
         out.errors = vec![page_error(
-            "output",
+            ErrorKind::Output,
             format!(
                 "left out: this event's {size} bytes of calls, variables, errors and logs pass \
                  the page's output budget of {limit} bytes"
@@ -149,9 +149,7 @@ impl<'p> PageRun<'p> {
 
     fn run(mut self) -> PageResult {
         let events = self.input.events();
-        let first_view = events
-            .iter()
-            .position(|e| e.get("name").and_then(Value::as_str) == Some(VIEWED_PAGE));
+        let first_view = events.iter().position(|e| event_name(e) == VIEWED_PAGE);
         let mut queue = VecDeque::new();
         match first_view {
             Some(i) => queue.push_back(Pending {
@@ -232,11 +230,7 @@ impl<'p> PageRun<'p> {
                 *name = new.to_owned();
             }
         }
-        let name = event
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+        let name = event_name(&event).to_owned();
         out.name = name.clone();
         if name == VIEWED_PAGE {
             let input = self.input;
@@ -319,11 +313,7 @@ impl<'p> PageRun<'p> {
                 .get_or_insert_with(|| enrich::Catalogue::of(dd));
             enrich::common(&mut copy, dd, catalogue);
         }
-        let name = copy
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+        let name = event_name(&copy).to_owned();
         for path in active.integration.enrichable_props(&name) {
             if let Err(throws) = copy_falsy(&mut copy, &self.data.digital_data, path) {
                 out.warnings.push(format!(
@@ -333,11 +323,7 @@ impl<'p> PageRun<'p> {
             }
         }
         self.run_plan(&active.plan, &mut copy, out);
-        let final_name = copy
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+        let final_name = event_name(&copy).to_owned();
         let ignored = copy.get("ignore") == Some(&Value::Bool(true));
         if final_name.is_empty() || ignored {
             out.dropped = true;
@@ -396,7 +382,7 @@ impl<'p> PageRun<'p> {
                 out.errors.push(if time.spent() {
                     HandlerErrorResult {
                         handler: label(step),
-                        kind: "timeout",
+                        kind: ErrorKind::Timeout,
                         message: time.spent_message(),
                         line: None,
                         column: None,
@@ -469,7 +455,7 @@ impl<'p> PageRun<'p> {
         if let Some(error) = &outcome.error {
             out.errors.push(HandlerErrorResult {
                 handler: label,
-                kind: error.kind.as_str(),
+                kind: error.kind,
                 message: error.message.clone(),
                 line: error.line,
                 column: error.column,
@@ -502,7 +488,7 @@ impl<'p> PageRun<'p> {
 fn sandbox_error(handler: &str, message: String) -> HandlerErrorResult {
     HandlerErrorResult {
         handler: handler.to_owned(),
-        kind: "input",
+        kind: ErrorKind::Input,
         message: format!("the sandbox could not run this handler: {message}"),
         line: None,
         column: None,
@@ -510,7 +496,7 @@ fn sandbox_error(handler: &str, message: String) -> HandlerErrorResult {
 }
 
 /// An error of the page as a whole, not of one handler.
-fn page_error(kind: &'static str, message: String) -> HandlerErrorResult {
+fn page_error(kind: ErrorKind, message: String) -> HandlerErrorResult {
     HandlerErrorResult {
         handler: PAGE.to_owned(),
         kind,
@@ -525,12 +511,7 @@ fn page_error(kind: &'static str, message: String) -> HandlerErrorResult {
 fn left_out(pending: Pending) -> EventResult {
     EventResult {
         index: pending.index,
-        name: pending
-            .event
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned(),
+        name: event_name(&pending.event).to_owned(),
         source: pending.source.map(str::to_owned),
         dropped: true,
         ..EventResult::default()

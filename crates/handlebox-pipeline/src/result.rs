@@ -1,6 +1,7 @@
 //! The Result of `interfaces.md`: the loader, every call of the page in
 //! order, and per event what happened to it.
 
+use handlebox_sandbox::ErrorKind;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -75,8 +76,9 @@ pub struct VariableResult {
 pub struct HandlerErrorResult {
     /// Which handler, e.g. `Flocktory eventEnrichments[0] (spot)`.
     pub handler: String,
-    /// `syntax`, `thrown`, `timeout`, `memory`, `unsupported`, `output` or `input`.
-    pub kind: &'static str,
+    /// What kind of failure: `syntax`, `thrown`, `timeout`, `memory`,
+    /// `unsupported`, `output` or `input` in the JSON.
+    pub kind: ErrorKind,
     /// What went wrong.
     pub message: String,
     /// Line in the handler's own text.

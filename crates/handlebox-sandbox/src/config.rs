@@ -32,7 +32,7 @@ pub struct Limits {
     /// Console lines kept per call (default 100); the rest are counted.
     pub max_log_lines: usize,
     /// Instructions one call may run, counted as wasmtime fuel; `None`
-    /// leaves only the deadline (default). Needs [`SandboxConfig::fuel`].
+    /// leaves only the deadline (default). Needs [`SandboxConfig::count_fuel`].
     pub fuel: Option<u64>,
 }
 
@@ -58,7 +58,7 @@ pub struct SandboxConfig {
     pub limits: Limits,
     /// Count fuel (a deterministic instruction count) and report it in
     /// [`Cost::fuel`](crate::Cost::fuel); costs about 15% speed.
-    pub fuel: bool,
+    pub count_fuel: bool,
     /// Where the compiled guest is cached between runs. `None` uses
     /// `$HANDLEBOX_CACHE_DIR`, else `$XDG_CACHE_HOME/handlebox`, else
     /// `~/.cache/handlebox`; set [`SandboxConfig::disk_cache`] to `false` to
@@ -76,7 +76,7 @@ impl Default for SandboxConfig {
     fn default() -> Self {
         Self {
             limits: Limits::default(),
-            fuel: false,
+            count_fuel: false,
             cache_dir: None,
             disk_cache: true,
             max_open_pages: 128,

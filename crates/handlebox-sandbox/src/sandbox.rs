@@ -126,7 +126,7 @@ impl Sandbox {
 fn engine_config(config: &SandboxConfig) -> wasmtime::Config {
     let mut engine = wasmtime::Config::new();
     engine.epoch_interruption(true);
-    engine.consume_fuel(config.fuel);
+    engine.consume_fuel(config.count_fuel);
     engine.cranelift_opt_level(OptLevel::Speed);
     let pages = config.max_open_pages.max(1);
     let mut pool = PoolingAllocationConfig::default();

@@ -307,11 +307,11 @@ fn record(state: &AppState, project: &str, result: &PageResult) {
                 .handler_errors
                 .get_or_create(&ErrorLabels {
                     project: project.to_owned(),
-                    kind: e.kind.to_owned(),
+                    kind: e.kind.as_str().to_owned(),
                 })
                 .inc();
             if e.handler == PAGE {
-                let (_, _, count) = left_out.get_or_insert((e.kind, &e.message, 0));
+                let (_, _, count) = left_out.get_or_insert((e.kind.as_str(), &e.message, 0));
                 *count += 1;
                 continue;
             }
@@ -321,7 +321,7 @@ fn record(state: &AppState, project: &str, result: &PageResult) {
                 project,
                 event = %printable(&event.name),
                 handler = %printable(&e.handler),
-                kind = e.kind,
+                kind = e.kind.as_str(),
                 error = %printable(&e.message),
                 "handler error"
             );
