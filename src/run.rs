@@ -20,7 +20,8 @@ use crate::replay::{self, Pages};
 /// How a Result is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// The Result of interfaces.md.
+    /// The Result: loader, every call, and per event its calls, variables,
+    /// errors, warnings and console lines.
     Json,
     /// The `window.flocktory` calls a browser would run.
     Js,
