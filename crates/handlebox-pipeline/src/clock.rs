@@ -1,72 +1,52 @@
 //! The two non-deterministic facts the reference adds to a page: the time
 //! (`user.lastTransactionDate`) and a random `user.anonymousId`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use time::OffsetDateTime;
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
+
+/// `Date.prototype.toISOString`'s format: milliseconds, always UTC.
+const ISO: &[BorrowedFormatItem<'_>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
 
 /// The current UTC time as `Date.prototype.toISOString` writes it.
 pub fn now_iso() -> String {
-    let millis = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
-    iso(millis)
+    iso(OffsetDateTime::now_utc())
 }
 
-/// `YYYY-MM-DDTHH:MM:SS.mmmZ` for milliseconds since the Unix epoch.
-pub fn iso(millis: i64) -> String {
-    let days = millis.div_euclid(86_400_000);
-    let rest = millis.rem_euclid(86_400_000);
-    // Howard Hinnant's civil-from-days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rest / 3_600_000,
-        rest / 60_000 % 60,
-        rest / 1000 % 60,
-        rest % 1000
-    )
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` for `at`.
+fn iso(at: OffsetDateTime) -> String {
+    at.format(ISO)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00.000Z".to_owned())
 }
 
 /// A random (version 4) UUID.
 pub fn uuid_v4() -> String {
-    let mut b = [0u8; 16];
-    if getrandom::fill(&mut b).is_err() {
-        b = (SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0))
-        .to_le_bytes();
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        // No system randomness: the time, which still differs per page.
+        bytes = OffsetDateTime::now_utc()
+            .unix_timestamp_nanos()
+            .to_le_bytes();
     }
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|byte| format!("{byte:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn at(millis: i64) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000).unwrap()
+    }
+
     #[test]
     fn iso_matches_javascript() {
-        assert_eq!(iso(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(iso(951_782_400_123), "2000-02-29T00:00:00.123Z");
-        assert_eq!(iso(1_798_761_599_999), "2026-12-31T23:59:59.999Z");
+        assert_eq!(iso(at(0)), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso(at(951_782_400_123)), "2000-02-29T00:00:00.123Z");
+        assert_eq!(iso(at(1_798_761_599_999)), "2026-12-31T23:59:59.999Z");
     }
 
     #[test]
