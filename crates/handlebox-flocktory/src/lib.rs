@@ -7,6 +7,7 @@
 
 pub mod calls;
 pub mod options;
+pub mod script;
 
 use handlebox_pipeline::{
     Configured, Integration, IntegrationKind, IntegrationPage, OptionProblem, Tracked, event_name,
