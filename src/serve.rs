@@ -62,16 +62,17 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(0..=600_000))]
     drain_ms: u64,
     /// Pages processed at once (default: the number of CPUs).
-    #[arg(long)]
-    workers: Option<usize>,
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    workers: Option<u64>,
     /// Pages of one project that may wait for a worker before its requests
     /// are refused with 503; each project has its own queue.
     #[arg(long, default_value_t = 64)]
     queue: usize,
-    /// Pages of one project processed at once (default: all workers but
-    /// one), so that one project cannot occupy every worker.
-    #[arg(long)]
-    project_workers: Option<usize>,
+    /// Pages of one project processed at once. Default: every worker for
+    /// one config file; all workers but one for a directory of projects, so
+    /// that one project cannot occupy every worker.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    project_workers: Option<u64>,
     /// Largest request body, in bytes.
     #[arg(long, default_value_t = 1 << 20)]
     body_limit: usize,
@@ -82,7 +83,7 @@ pub struct ServeArgs {
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum LogFormat {
-    /// `key=value` text, page text quoted and escaped.
+    /// `key=value` text; text from pages and configs quoted and escaped.
     Text,
     /// One JSON object per line.
     Json,
@@ -120,7 +121,10 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         .with_ansi(false);
     match args.log_format {
         LogFormat::Text => logs.init(),
-        LogFormat::Json => logs.json().flatten_event(true).init(),
+        LogFormat::Json => {
+            handlebox_server::set_json_logs(true);
+            logs.json().flatten_event(true).init();
+        }
     }
     let admin_token = match (&args.admin_token_file, &args.admin_token) {
         (Some(path), _) => {
@@ -137,9 +141,10 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         }
         (None, token) => token.clone(),
     };
-    let workers = args
-        .workers
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let workers = args.workers.map_or_else(
+        || std::thread::available_parallelism().map_or(2, |n| n.get()),
+        |n| n as usize,
+    );
     let sandbox = Sandbox::new(SandboxConfig {
         limits: args.limits.limits(),
         max_open_pages: (workers as u32).saturating_mul(2).max(8),
@@ -152,14 +157,17 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
             text: files::DEMO_CONFIG.to_owned(),
         },
     };
+    let project_workers = match (args.project_workers, &source) {
+        (Some(share), _) => share as usize,
+        (None, Source::Dir(_)) => workers.saturating_sub(1).max(1),
+        (None, _) => workers,
+    };
     let config = ServerConfig {
         source,
         kinds: files::kinds().to_vec(),
         workers,
         queue: args.queue,
-        project_workers: args
-            .project_workers
-            .unwrap_or(workers.saturating_sub(1).max(1)),
+        project_workers,
         body_limit: args.body_limit,
         max_events: args.limits.max_events,
         budget: args.limits.budget(),

@@ -218,13 +218,14 @@ fn a_client_that_goes_away_cancels_its_page_at_the_next_handler_call() {
 fn page_text_cannot_forge_log_lines_and_json_logs_parse() {
     let forged = "Viewed Page\n2026-01-01T00:00:00Z INFO forged: reload done";
     let page = json!({"digitalData": {"events": [{"name": forged}]}}).to_string();
+    // A handler whose error message carries the event's name.
+    let config = json!({"integrations": {"Flocktory": {"siteId": "1", "eventEnrichments": [
+        {"scope": "event", "prop": "x", "event": "", "handler": "throw new Error(event.name);"}
+    ]}}});
+    let dir = temp_dir("forged-logs");
+    let config = support::write(&dir, "config.json", &config.to_string());
     for format in ["text", "json"] {
-        let server = Server::start(&[
-            "--config",
-            "fixtures/configs/throwing.json",
-            "--log-format",
-            format,
-        ]);
+        let server = Server::start(&["--config", config.to_str().unwrap(), "--log-format", format]);
         let response = server.request("POST", "/v1/process", page.as_bytes());
         assert_eq!(response.status, 200);
         // Wait for the request's own log line, written after the answer.
@@ -258,7 +259,10 @@ fn page_text_cannot_forge_log_lines_and_json_logs_parse() {
                 log.contains(r"INFO forged: reload done"),
                 "the text is kept, escaped"
             );
-            assert!(log.contains(r"Viewed Page\n2026"), "{log}");
+            assert!(
+                log.contains(r#"error="Error: Viewed Page\n2026"#),
+                "a quoted field: {log}"
+            );
         }
     }
 }

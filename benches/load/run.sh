@@ -14,7 +14,10 @@ port=18181
 "$CARGO_TARGET_DIR/release/handlebox" serve --listen "127.0.0.1:$port" --queue 256 >/dev/null 2>/tmp/handlebox-load.log &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+# The first start on a machine snapshots and compiles the guest (≈ 10 s).
+ready=
+for _ in $(seq 600); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && { ready=1; break; }; sleep 0.1; done
+[ -n "$ready" ] || { echo "the server did not start; see /tmp/handlebox-load.log" >&2; exit 1; }
 rss() { awk '/VmRSS/ {printf "%.1f MiB", $2 / 1024}' "/proc/$server/status"; }
 echo "at rest: $(rss)"
 for connections in 1 8 32; do

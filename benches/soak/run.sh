@@ -23,6 +23,9 @@ port=18282
   --max-connections 64 --dead-letter "$work/dead" --dead-letter-max-mib 8 \
   >/dev/null 2>"$work/server.log" &
 server=$!
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+# The first start on a machine snapshots and compiles the guest (≈ 10 s).
+ready=
+for _ in $(seq 600); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && { ready=1; break; }; sleep 0.1; done
+[ -n "$ready" ] || { echo "the server did not start:" >&2; cat "$work/server.log" >&2; exit 1; }
 node benches/soak/soak.js "$port" "$server" "$seconds"
 echo "dead letters: $(du -sh "$work/dead" | cut -f1) in $(ls "$work/dead" | wc -l) files"

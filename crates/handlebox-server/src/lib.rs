@@ -21,6 +21,7 @@ pub mod projects;
 pub mod routes;
 mod serve;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -31,23 +32,28 @@ pub use dead_letter::{DeadLetterConfig, DeadLetters};
 pub use projects::{LoadError, Projects, Source};
 pub use serve::serve;
 
-/// `text` with control characters (line breaks, escape sequences, U+2028
-/// and U+2029) escaped, for a log field: text from a page or a config
-/// cannot start a log line of its own.
-pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    let escaped = |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}');
-    if !text.chars().any(escaped) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if escaped(c) {
-            out.extend(c.escape_default());
+static JSON_LOGS: AtomicBool = AtomicBool::new(false);
+
+/// Tells the server its log lines are JSON objects (whose encoder escapes
+/// strings itself) rather than `key=value` text.
+pub fn set_json_logs(json: bool) {
+    JSON_LOGS.store(json, Ordering::Relaxed);
+}
+
+/// Text from a page or a config, as a log field: in text logs quoted, with
+/// quotes, control characters (line breaks, escape sequences) and U+2028 /
+/// U+2029 escaped, so it can neither start a line nor add a field of its
+/// own; in JSON logs as it is (the JSON encoder escapes it).
+pub(crate) struct LogText<'a>(pub(crate) &'a str);
+
+impl std::fmt::Display for LogText<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if JSON_LOGS.load(Ordering::Relaxed) {
+            f.write_str(self.0)
         } else {
-            out.push(c);
+            write!(f, "{:?}", self.0)
         }
     }
-    std::borrow::Cow::Owned(out)
 }
 
 /// How the server is set up.
@@ -195,7 +201,7 @@ impl AppState {
                 Ok(ids)
             }
             Err(error) => {
-                tracing::error!(error = %printable(&error.to_string()), "reload refused; the previous configs keep serving");
+                tracing::error!(error = %LogText(&error.to_string()), "reload refused; the previous configs keep serving");
                 Err(error)
             }
         }
@@ -204,14 +210,14 @@ impl AppState {
 
 #[cfg(test)]
 mod tests {
-    use super::printable;
+    use super::LogText;
 
     #[test]
-    fn log_text_keeps_to_one_line() {
-        assert_eq!(printable("Viewed Page"), "Viewed Page");
+    fn log_text_is_one_quoted_field() {
+        assert_eq!(LogText("Viewed Page").to_string(), "\"Viewed Page\"");
         assert_eq!(
-            printable("a\nINFO forged\r\u{1b}[2J\u{2028}"),
-            "a\\nINFO forged\\r\\u{1b}[2J\\u{2028}"
+            LogText("a\" x=1\nINFO forged\u{1b}[2J\u{2028}").to_string(),
+            "\"a\\\" x=1\\nINFO forged\\u{1b}[2J\\u{2028}\""
         );
     }
 }

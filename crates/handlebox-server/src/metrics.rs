@@ -56,6 +56,9 @@ pub struct Metrics {
     pub pages: Family<ProjectLabels, Counter>,
     /// Events processed, by project.
     pub events: Family<ProjectLabels, Counter>,
+    /// Events listed but not processed (a spent page budget, a cancelled
+    /// request), by project.
+    pub events_not_processed: Family<ProjectLabels, Counter>,
     /// Handler calls, by project.
     pub handler_calls: Family<ProjectLabels, Counter>,
     /// Handler errors, by project and kind.
@@ -85,6 +88,7 @@ impl Metrics {
             );
         let pages = Family::<ProjectLabels, Counter>::default();
         let events = Family::<ProjectLabels, Counter>::default();
+        let events_not_processed = Family::<ProjectLabels, Counter>::default();
         let handler_calls = Family::<ProjectLabels, Counter>::default();
         let handler_errors = Family::<ErrorLabels, Counter>::default();
         let handler_seconds = Histogram::new(exponential_buckets(0.00005, 2.0, 14));
@@ -98,6 +102,11 @@ impl Metrics {
         );
         registry.register("pages", "Pages processed", pages.clone());
         registry.register("events", "Events processed", events.clone());
+        registry.register(
+            "events_not_processed",
+            "Events a page's budget left out",
+            events_not_processed.clone(),
+        );
         registry.register("handler_calls", "Handler calls", handler_calls.clone());
         registry.register(
             "handler_errors",
@@ -125,6 +134,7 @@ impl Metrics {
             request_seconds,
             pages,
             events,
+            events_not_processed,
             handler_calls,
             handler_errors,
             handler_seconds,

@@ -164,7 +164,7 @@ pub fn load(
             .with_max_events(limits.max_events)
             .with_budget(limits.budget);
         for warning in pipeline.warnings() {
-            tracing::warn!(project = %id, warning = %crate::printable(warning), "config warning");
+            tracing::warn!(project = %id, warning = %crate::LogText(warning), "config warning");
         }
         projects.by_id.insert(
             id.clone(),

@@ -4,6 +4,7 @@
 //! answered with nothing. A page whose client goes away is cancelled at its
 //! next event or handler call.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,11 +18,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use handlebox_pipeline::{PAGE, PageInput, PageResult};
+use handlebox_sandbox::ErrorKind;
 use serde_json::{Value, json};
 
 use crate::metrics::{ErrorLabels, ProjectLabels, RequestLabels, RouteLabels};
 use crate::projects::DEFAULT;
-use crate::{AppState, printable};
+use crate::{AppState, LogText};
 
 /// The server's routes, with request metrics and logs around them.
 pub fn router(state: Arc<AppState>) -> Router {
@@ -246,7 +248,7 @@ async fn process(state: Arc<AppState>, id: String, body: Body) -> Result<Respons
                         tracing::info!(project = %project.id, path = ?path.display(), "dead letter saved");
                     }
                     Err(e) => {
-                        tracing::error!(project = %project.id, error = %printable(&e.to_string()), "dead letter not saved");
+                        tracing::error!(project = %project.id, error = %LogText(&e.to_string()), "dead letter not saved");
                     }
                 }
             }
@@ -271,7 +273,7 @@ async fn process(state: Arc<AppState>, id: String, body: Body) -> Result<Respons
             "the request was cancelled",
         )),
         Err(e) => {
-            tracing::error!(project = %printable(&id), error = %printable(&e.to_string()), "page processing failed");
+            tracing::error!(project = %LogText(&id), error = %LogText(&e.to_string()), "page processing failed");
             Err(ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -287,10 +289,19 @@ fn record(state: &AppState, project: &str, result: &PageResult) {
         project: project.to_owned(),
     };
     metrics.pages.get_or_create(&labels).inc();
+    let left_out = result
+        .events
+        .iter()
+        .filter(|e| e.errors.iter().any(|error| error.handler == PAGE))
+        .count();
     metrics
         .events
         .get_or_create(&labels)
-        .inc_by(result.events.len() as u64);
+        .inc_by((result.events.len() - left_out) as u64);
+    metrics
+        .events_not_processed
+        .get_or_create(&labels)
+        .inc_by(left_out as u64);
     metrics
         .handler_calls
         .get_or_create(&labels)
@@ -298,37 +309,43 @@ fn record(state: &AppState, project: &str, result: &PageResult) {
     for micros in &result.stats.handler_micros {
         metrics.handler_seconds.observe(*micros as f64 / 1e6);
     }
-    // Errors of the page as a whole (a spent budget) are one line per page,
-    // not one per event left out.
-    let mut left_out: Option<(&str, &str, usize)> = None;
+    // One log line per distinct error of the page, with the events it hit:
+    // a handler stopped for the page, or a spent budget, repeats the same
+    // error on every later event.
+    let mut distinct: HashMap<(&str, ErrorKind, &str), (&str, usize)> = HashMap::new();
+    let mut order = Vec::new();
     for event in &result.events {
         for e in &event.errors {
-            metrics
-                .handler_errors
-                .get_or_create(&ErrorLabels {
-                    project: project.to_owned(),
-                    kind: e.kind.as_str().to_owned(),
-                })
-                .inc();
-            if e.handler == PAGE {
-                let (_, _, count) = left_out.get_or_insert((e.kind.as_str(), &e.message, 0));
-                *count += 1;
-                continue;
+            if e.handler != PAGE {
+                metrics
+                    .handler_errors
+                    .get_or_create(&ErrorLabels {
+                        project: project.to_owned(),
+                        kind: e.kind.as_str().to_owned(),
+                    })
+                    .inc();
             }
-            // Event names and messages come from the page: escaped, they
-            // cannot forge a log line.
-            tracing::warn!(
-                project,
-                event = %printable(&event.name),
-                handler = %printable(&e.handler),
-                kind = e.kind.as_str(),
-                error = %printable(&e.message),
-                "handler error"
-            );
+            let key = (e.handler.as_str(), e.kind, e.message.as_str());
+            let (_, events) = distinct.entry(key).or_insert_with(|| {
+                order.push(key);
+                (event.name.as_str(), 0)
+            });
+            *events += 1;
         }
     }
-    if let Some((kind, message, events)) = left_out {
-        tracing::warn!(project, kind, events, error = %printable(message), "events not processed");
+    for key in order {
+        let (handler, kind, message) = key;
+        let (first_event, events) = distinct[&key];
+        tracing::warn!(
+            project,
+            event = %LogText(first_event),
+            events,
+            handler = %LogText(handler),
+            kind = kind.as_str(),
+            error = %LogText(message),
+            "{}",
+            if handler == PAGE { "events not processed" } else { "handler error" }
+        );
     }
 }
 
