@@ -6,7 +6,8 @@ use boa_engine::parser::Error as ParseError;
 use boa_engine::{Context, JsError, JsValue, js_string};
 use handlebox_protocol::{ErrorInfo, ErrorKind, STACK_OVERFLOW};
 
-use crate::handlers::LINE_OFFSET;
+/// Lines the wrapper puts before the handler's first line.
+pub(crate) const LINE_OFFSET: u32 = 1;
 
 /// An error about the data the host sent, with no position.
 pub(crate) fn input(message: String) -> ErrorInfo {

@@ -15,13 +15,10 @@ use boa_engine::parser::{Parser, Source};
 use boa_engine::{Context, JsValue, Script};
 use handlebox_protocol::{ErrorInfo, HandlerSource, Role, SourceForm};
 
-use crate::errors;
+use crate::errors::{self, LINE_OFFSET};
 
 /// The admin panel's prelude for event variables, minus its line feed.
 const PRELUDE: &str = "var _digitalData = this.digitalData, _get = this.get, _queryParam = this.queryParam, _cookie = this.cookie, _global = this.global, _dataLayer = this.dataLayer;";
-
-/// Lines the wrapper puts before the handler's first line.
-pub(crate) const LINE_OFFSET: u32 = 1;
 
 /// The script whose value is the handler's function.
 fn wrap(handler: &HandlerSource) -> String {

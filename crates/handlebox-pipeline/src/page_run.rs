@@ -28,12 +28,22 @@ use crate::{PageInput, cart, clock, enrich, event_name, js};
 
 const VIEWED_PAGE: &str = "Viewed Page";
 
+impl Pipeline {
+    /// Runs one page and returns every call and what happened to each event.
+    pub fn process(&self, page: &PageInput) -> PageResult {
+        run(self, page, &Arc::new(AtomicBool::new(false)))
+    }
+
+    /// [`Pipeline::process`], stopping at the next event or handler call
+    /// once `cancelled` is set (its client went away): the events left are
+    /// listed with an error, as for a spent budget.
+    pub fn process_until(&self, page: &PageInput, cancelled: &Arc<AtomicBool>) -> PageResult {
+        run(self, page, cancelled)
+    }
+}
+
 /// Runs `input` through `pipeline`, until `cancelled` is set.
-pub(crate) fn run(
-    pipeline: &Pipeline,
-    input: &PageInput,
-    cancelled: &Arc<AtomicBool>,
-) -> PageResult {
+fn run(pipeline: &Pipeline, input: &PageInput, cancelled: &Arc<AtomicBool>) -> PageResult {
     PageRun::new(pipeline, input, cancelled).run()
 }
 

@@ -2,8 +2,6 @@
 //! and compiled once, every problem reported with its integration and
 //! option. How one page runs through it is in [`crate::page_run`].
 
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use handlebox_sandbox::{Project, Sandbox, SandboxError, Step};
@@ -148,18 +146,6 @@ impl Pipeline {
     /// Config warnings the project runs with.
     pub fn warnings(&self) -> &[String] {
         &self.warnings
-    }
-
-    /// Runs one page and returns every call and what happened to each event.
-    pub fn process(&self, page: &PageInput) -> PageResult {
-        crate::page_run::run(self, page, &Arc::new(AtomicBool::new(false)))
-    }
-
-    /// [`Pipeline::process`], stopping at the next event or handler call
-    /// once `cancelled` is set (its client went away): the events left are
-    /// listed with an error, as for a spent budget.
-    pub fn process_until(&self, page: &PageInput, cancelled: &Arc<AtomicBool>) -> PageResult {
-        crate::page_run::run(self, page, cancelled)
     }
 
     /// [`Pipeline::process`] on tokio's blocking pool, so that JavaScript

@@ -13,8 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use handlebox_protocol::CallId;
 use wasmtime::{AsContextMut, Caller, Extern, Linker, ResourceLimiter};
 
-use crate::page::{Cost, PageBudget};
-use crate::sandbox::TICK;
+use crate::budget::{Cost, PageBudget, ticks};
 
 const WASI: &str = "wasi_snapshot_preview1";
 const ERRNO_SUCCESS: i32 = 0;
@@ -266,11 +265,6 @@ fn write_bytes(caller: &mut Caller<'_, HostState>, at: i32, bytes: &[u8]) -> i32
 fn read_u32(data: &[u8], at: usize) -> Option<u32> {
     let bytes = data.get(at..at + 4)?;
     Some(u32::from_le_bytes(bytes.try_into().ok()?))
-}
-
-/// Ticks of the engine's epoch that cover `deadline`.
-pub(crate) fn ticks(deadline: Duration) -> u64 {
-    (deadline.as_micros().div_ceil(TICK.as_micros()) as u64).max(1)
 }
 
 /// Module name of the host's own imports.

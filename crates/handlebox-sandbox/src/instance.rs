@@ -2,30 +2,14 @@
 //! deadline, fuel and memory cap applied to every request. A request that
 //! traps leaves the instance unusable: the caller drops it.
 
-use std::time::Duration;
-
 use std::time::Instant;
 
 use handlebox_protocol::{CallId, ErrorInfo, ErrorKind, Request, Response, STACK_OVERFLOW};
 use wasmtime::{Engine, InstancePre, Memory, Store, Trap, TypedFunc};
 
-use crate::host::{CallBudget, HandlerTime, HostState, MemoryLimitHit, ticks};
-use crate::page::{Cost, PageBudget};
+use crate::budget::{Budget, Cost, ticks};
+use crate::host::{CallBudget, HandlerTime, HostState, MemoryLimitHit};
 use crate::{SandboxError, image::Image};
-
-/// What a request is allowed to spend: each handler call its deadline
-/// and fuel, the work around the calls its own deadline.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Budget {
-    /// Wall-clock time of one handler call.
-    pub(crate) call: Duration,
-    /// Fuel of one handler call, when fuel is counted.
-    pub(crate) fuel: Option<u64>,
-    /// Wall-clock time of the request outside handler calls.
-    pub(crate) request: Duration,
-    /// The page's budget, which no call or request runs past.
-    pub(crate) page: Option<PageBudget>,
-}
 
 /// A request that trapped: the instance is lost.
 #[derive(Debug, Clone)]

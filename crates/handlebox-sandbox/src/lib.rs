@@ -30,6 +30,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod budget;
 mod cache;
 mod config;
 mod error;
@@ -42,6 +43,7 @@ mod project;
 mod sandbox;
 mod snapshot;
 
+pub use budget::{Cost, PageBudget};
 pub use config::{Limits, MAX_MEMORY_BYTES, SandboxConfig};
 pub use error::{CompileErrors, SandboxError};
 pub use handlebox_protocol::{
@@ -49,6 +51,6 @@ pub use handlebox_protocol::{
     finish_json, null_in_json,
 };
 pub use host::MAX_GROWTH_BYTES;
-pub use page::{CallOutcome, Cost, EventOutcome, Page, PageBudget, PlanCall, STRIKES};
+pub use page::{CallOutcome, EventOutcome, Page, PlanCall, STRIKES};
 pub use project::{HandlerRole, HandlerSpec, Project, Scope, detect_form};
 pub use sandbox::Sandbox;

@@ -15,7 +15,6 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
 
 use handlebox_protocol::{
     CallId, CallRecord, ErrorInfo, ErrorKind, LogLine, PageData, Request, Response, SetFailure,
@@ -25,56 +24,14 @@ use serde::Serialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use crate::budget::{Budget, Cost, PageBudget, setup_deadline};
 use crate::host::HandlerTime;
-use crate::instance::{Budget, Instance, Trapped};
-use crate::project::setup_deadline;
+use crate::instance::{Instance, Trapped};
 use crate::{Project, SandboxError, input};
 
 /// Calls that ended their instance after which a handler is not run again
 /// on the same page.
 pub const STRIKES: u32 = 2;
-
-/// What a page may spend in all, over every request it makes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PageBudget {
-    /// When the page's time is up: no call or request runs past it.
-    pub deadline: Instant,
-    /// The whole budget, for messages and for the share one handler may
-    /// spend (half of it).
-    pub time: Duration,
-}
-
-impl PageBudget {
-    /// A budget of `time` from now.
-    pub fn from_now(time: Duration) -> Self {
-        let now = Instant::now();
-        Self {
-            // A budget too large for the clock is as good as none.
-            deadline: now
-                .checked_add(time)
-                .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365)),
-            time,
-        }
-    }
-
-    /// Whether the page's time is up.
-    pub fn spent(&self) -> bool {
-        Instant::now() >= self.deadline
-    }
-
-    /// The message of an error for work the budget cut short.
-    pub fn spent_message(&self) -> String {
-        format!(
-            "time limit exceeded: the page's time budget of {} ms is spent",
-            self.time.as_millis()
-        )
-    }
-
-    /// Time one handler may spend on the page before it is stopped.
-    fn handler_share(&self) -> Duration {
-        self.time / 2
-    }
-}
 
 /// What one handler has spent on the page.
 #[derive(Debug, Clone, Copy, Default)]
@@ -84,17 +41,6 @@ struct Spent {
     /// Wall-clock time of all its calls, and of the work they left to run
     /// after them.
     micros: u64,
-}
-
-/// What one call cost.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Cost {
-    /// Wall-clock time of the call, in microseconds.
-    pub micros: u64,
-    /// The page's linear memory after the call, in bytes.
-    pub memory_bytes: u64,
-    /// Instructions counted as fuel, when the sandbox counts fuel.
-    pub fuel: Option<u64>,
 }
 
 /// The outcome of one handler call. A handler's own failure is in
@@ -220,8 +166,32 @@ impl Parts {
     }
 }
 
+impl Project {
+    /// Opens an isolated page: a fresh instance that holds `data`.
+    pub fn open_page(&self, data: &PageData) -> Result<Page, SandboxError> {
+        Page::open(self.clone(), data)
+    }
+
+    /// Opens a page on tokio's blocking pool, runs `work` on it there and
+    /// returns its result, so the reactor threads never run JavaScript.
+    #[cfg(feature = "tokio")]
+    pub async fn with_page<F, R>(&self, data: PageData, work: F) -> Result<R, SandboxError>
+    where
+        F: FnOnce(&mut Page) -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let project = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut page = project.open_page(&data)?;
+            Ok(work(&mut page))
+        })
+        .await
+        .map_err(|e| SandboxError::Protocol(format!("the page's worker failed: {e}")))?
+    }
+}
+
 impl Page {
-    pub(crate) fn open(project: Project, data: &PageData) -> Result<Self, SandboxError> {
+    fn open(project: Project, data: &PageData) -> Result<Self, SandboxError> {
         let limits = &project.sandbox.config().limits;
         let parts = Parts::encode(data, limits).map_err(SandboxError::Input)?;
         let spent = vec![Spent::default(); project.len()];

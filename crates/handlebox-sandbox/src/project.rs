@@ -4,13 +4,13 @@
 use std::sync::Arc;
 
 use handlebox_protocol::{
-    ErrorInfo, GuestLimits, HandlerSource, PageData, Request, Response, Role, SourceForm,
+    ErrorInfo, GuestLimits, HandlerSource, Request, Response, Role, SourceForm,
 };
 use serde_json::{Map, Value};
 
+use crate::budget::setup_budget;
 use crate::image::Image;
-use crate::instance::{Budget, Instance};
-use crate::page::Page;
+use crate::instance::Instance;
 use crate::{CompileErrors, Sandbox, SandboxError};
 
 /// What a handler is called with.
@@ -283,28 +283,6 @@ impl Project {
         }
     }
 
-    /// Opens an isolated page: a fresh instance that holds `data`.
-    pub fn open_page(&self, data: &PageData) -> Result<Page, SandboxError> {
-        Page::open(self.clone(), data)
-    }
-
-    /// Opens a page on tokio's blocking pool, runs `work` on it there and
-    /// returns its result, so the reactor threads never run JavaScript.
-    #[cfg(feature = "tokio")]
-    pub async fn with_page<F, R>(&self, data: PageData, work: F) -> Result<R, SandboxError>
-    where
-        F: FnOnce(&mut Page) -> R + Send + 'static,
-        R: Send + 'static,
-    {
-        let project = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut page = project.open_page(&data)?;
-            Ok(work(&mut page))
-        })
-        .await
-        .map_err(|e| SandboxError::Protocol(format!("the page's worker failed: {e}")))?
-    }
-
     /// How many handlers the project has.
     pub fn len(&self) -> usize {
         self.handlers.len()
@@ -323,22 +301,6 @@ impl Project {
     /// The sandbox this project runs in.
     pub fn sandbox(&self) -> &Sandbox {
         &self.sandbox
-    }
-}
-
-/// Time allowed for setting up a page or checking handlers, which costs
-/// more than one call.
-pub(crate) fn setup_deadline(call: std::time::Duration) -> std::time::Duration {
-    (call * 10).max(std::time::Duration::from_secs(1))
-}
-
-/// The budget of a request that runs no handler.
-pub(crate) fn setup_budget(limits: &crate::Limits) -> Budget {
-    Budget {
-        call: limits.deadline,
-        fuel: limits.fuel,
-        request: setup_deadline(limits.deadline),
-        page: None,
     }
 }
 

@@ -5,20 +5,17 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
-use std::time::Duration;
 
 use wasmtime::{
     Enabled, Engine, InstanceAllocationStrategy, InstancePre, Linker, OptLevel,
     PoolingAllocationConfig,
 };
 
+use crate::budget::TICK;
 use crate::cache::{self, ModuleSource};
 use crate::host::{self, HostState};
 use crate::instance::Instance;
 use crate::{SandboxConfig, SandboxError};
-
-/// How often the engine's epoch advances; deadlines are counted in ticks.
-pub(crate) const TICK: Duration = Duration::from_millis(1);
 
 /// Memory a page's slot keeps resident when the page ends: with Linux's
 /// `PAGEMAP_SCAN` (kernel 6.7+), wasmtime copies back only the pages the page
