@@ -3,7 +3,7 @@
 // and keeps its own copies of the built-ins it relies on, so a handler that
 // replaces `JSON.stringify` or `Object.keys` cannot change how results are
 // converted.
-(function (hostLog, hostPage, hostDigitalData, hostQueryParam) {
+(function (hostLog, hostPage, hostDigitalData, hostQueryParam, browserOnly) {
   'use strict';
   var stringify = JSON.stringify;
   var call = Function.prototype.call;
@@ -105,9 +105,7 @@
     return undefined;
   }
 
-  var browserOnly = ['domQuery', 'fetch', 'timeout', 'retry', 'loadPixel', 'loadScript',
-    'loadIframe', 'loadLink', 'counter', 'counterInc'];
-
+  // browserOnly: the helpers that throw here (handlebox_protocol::BROWSER_ONLY).
   function unavailable(name) {
     return function () {
       var error = new ErrorCtor(name + ' is not available in the sandbox: it only works in a browser');

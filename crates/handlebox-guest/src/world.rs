@@ -8,9 +8,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use boa_engine::object::FunctionObjectBuilder;
-use boa_engine::object::builtins::JsPromise;
+use boa_engine::object::builtins::{JsArray, JsPromise};
 use boa_engine::property::PropertyKey;
-use boa_engine::{Context, JsError, JsResult, JsValue, NativeFunction, Script, Source, js_string};
+use boa_engine::{
+    Context, JsError, JsResult, JsString, JsValue, NativeFunction, Script, Source, js_string,
+};
 use handlebox_protocol::{
     CallId, ErrorInfo, ErrorKind, GuestLimits, HandlerSource, LogLine, NULL_IN_JSON, Response, Role,
 };
@@ -101,10 +103,16 @@ impl Runtime {
         let page = native(data::host_page, "hostPage", context);
         let digital_data = native(data::digital_data, "digitalData", context);
         let query_param = native(data::query_param, "queryParam", context);
+        let browser_only = JsArray::from_iter(
+            handlebox_protocol::BROWSER_ONLY
+                .iter()
+                .map(|name| JsValue::from(JsString::from(*name))),
+            context,
+        );
         let object = call_value(
             &factory,
             &JsValue::undefined(),
-            &[log, page, digital_data, query_param],
+            &[log, page, digital_data, query_param, browser_only.into()],
             context,
         )?;
         let helpers = get(&object, "helpers", context)?;

@@ -1,23 +1,9 @@
 //! Static checks on handler options, for `handlebox check`: what parses but
 //! cannot work on the server, found without running anything.
 
-use handlebox_sandbox::{SourceForm, detect_form};
+use handlebox_sandbox::{BROWSER_ONLY, SourceForm, detect_form};
 
 use crate::enrich;
-
-/// Helpers that only exist in a browser; they throw in the sandbox.
-pub const BROWSER_ONLY: [&str; 10] = [
-    "domQuery",
-    "fetch",
-    "timeout",
-    "retry",
-    "loadPixel",
-    "loadScript",
-    "loadIframe",
-    "loadLink",
-    "counter",
-    "counterInc",
-];
 
 /// The text with comments removed and string contents blanked, so that
 /// words are only found in code.

@@ -347,6 +347,23 @@ pub enum Response {
     },
 }
 
+/// The reference's handler helpers that only work in a browser: in the
+/// sandbox, `this.<name>` and `_<name>` throw an `unsupported` error (the
+/// guest's runtime), and `handlebox check` warns about them (the pipeline's
+/// lints). One list for both.
+pub const BROWSER_ONLY: [&str; 10] = [
+    "domQuery",
+    "fetch",
+    "timeout",
+    "retry",
+    "loadPixel",
+    "loadScript",
+    "loadIframe",
+    "loadLink",
+    "counter",
+    "counterInc",
+];
+
 /// What V8 says when the call stack is exhausted; both the guest (Boa's
 /// depth limit) and the host (a wasm stack overflow) report it.
 pub const STACK_OVERFLOW: &str = "RangeError: Maximum call stack size exceeded";

@@ -47,8 +47,8 @@ pub use budget::{Cost, PageBudget};
 pub use config::{Limits, MAX_MEMORY_BYTES, SandboxConfig};
 pub use error::{CompileErrors, SandboxError};
 pub use handlebox_protocol::{
-    ErrorInfo, ErrorKind, LogLine, NULL_IN_JSON, PageData, SetFailure, SourceForm, Step,
-    finish_json, null_in_json,
+    BROWSER_ONLY, ErrorInfo, ErrorKind, LogLine, NULL_IN_JSON, PageData, SetFailure, SourceForm,
+    Step, finish_json, null_in_json,
 };
 pub use host::MAX_GROWTH_BYTES;
 pub use page::{CallOutcome, EventOutcome, Page, PlanCall, STRIKES};
