@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Output;
 
 use serde_json::Value;
-use support::{handlebox, root, temp_dir};
+use support::{handlebox, root, stderr, temp_dir};
 
 const SHOP: &str = "fixtures/configs/shop.json";
 
@@ -24,10 +24,6 @@ fn lines(output: &Output) -> Vec<Value> {
         .lines()
         .map(|line| serde_json::from_str(line).expect("each line is JSON"))
         .collect()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 fn run(pages: &Path, extra: &[&str]) -> Output {

@@ -3,18 +3,8 @@
 
 mod support;
 
-use std::process::Output;
-
 use serde_json::{Value, json};
-use support::handlebox;
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+use support::{handlebox, stderr, stdout};
 
 const SHOP: &str = "fixtures/configs/shop.json";
 const THANK_YOU: &str = "fixtures/pages/thank-you.json";

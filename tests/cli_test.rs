@@ -4,14 +4,8 @@
 
 mod support;
 
-use std::process::Output;
-
 use serde_json::{Value, json};
-use support::{handlebox, root, temp_dir, write};
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+use support::{handlebox, root, stdout, temp_dir, write};
 
 fn last_line(text: &str) -> &str {
     text.trim_end().lines().last().unwrap_or_default()

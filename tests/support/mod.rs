@@ -25,6 +25,16 @@ pub fn module_cache() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("module-cache")
 }
 
+/// A command's stdout as text.
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A command's stderr as text.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 /// Runs `handlebox ARGS` in the repository root.
 pub fn handlebox(args: &[&str]) -> Output {
     Command::new(binary())
