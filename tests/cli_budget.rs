@@ -13,7 +13,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{handlebox, temp_dir, write};
+use support::{busy_handler, flocktory_config, handlebox, temp_dir, write};
 
 /// `handlebox run --format json` on `page` (written to a temp file); the
 /// Result and how long the run took.
@@ -215,12 +215,11 @@ fn a_handler_is_stopped_at_its_share_inside_one_event() {
     // One event of 200 products and a 45 ms product variable: the share is
     // checked at each call, so the handler stops after about 500 ms inside
     // the event, and the calls that ran keep their values.
-    let slow = "var t = Date.now(); while (Date.now() - t < 45) {} return product.id + '!';";
-    let config = json!({"integrations": {"Flocktory": {"siteId": "1", "eventEnrichments": [
-        {"scope": "product", "prop": "id", "event": "", "handler": slow}
-    ]}}});
-    let dir = temp_dir("budget-share-config");
-    let config = write(&dir, "config.json", &config.to_string());
+    let slow = busy_handler(45, "return product.id + '!';");
+    let config = flocktory_config(
+        "budget-share-config",
+        json!([{"scope": "product", "prop": "id", "event": "", "handler": slow}]),
+    );
     let items: Vec<Value> = (0..200).map(|i| json!({"id": format!("p{i}")})).collect();
     let page = json!({"digitalData": {"events": [
         {"name": "Viewed Product Listing", "listing": {"items": items}}
@@ -258,13 +257,14 @@ fn the_time_budget_cuts_a_running_handler_and_lists_the_rest() {
     // Two handlers of 45 ms each: 90 ms an event, so the 250 ms budget runs
     // out inside the third event's calls (with 70 ms to spare for a busy
     // machine), while neither handler has spent half of it (125 ms).
-    let slow = "var t = Date.now(); while (Date.now() - t < 45) {} return 1;";
-    let config = json!({"integrations": {"Flocktory": {"siteId": "1", "eventEnrichments": [
-        {"scope": "event", "prop": "a", "event": "", "handler": slow},
-        {"scope": "event", "prop": "b", "event": "", "handler": slow}
-    ]}}});
-    let dir = temp_dir("budget-cut-config");
-    let config = write(&dir, "config.json", &config.to_string());
+    let slow = busy_handler(45, "return 1;");
+    let config = flocktory_config(
+        "budget-cut-config",
+        json!([
+            {"scope": "event", "prop": "a", "event": "", "handler": slow},
+            {"scope": "event", "prop": "b", "event": "", "handler": slow}
+        ]),
+    );
     let page = page_of(
         json!({}),
         "Viewed Product Detail",

@@ -176,12 +176,11 @@ fn a_client_that_goes_away_cancels_its_page_at_the_next_handler_call() {
     // One event, 200 products, a product variable of 45 ms: 9 s in a single
     // guest request if it ran to the end, so only a check at each handler
     // call can stop it early.
-    let slow = "var t = Date.now(); while (Date.now() - t < 45) {} return product.id;";
-    let config = json!({"integrations": {"Flocktory": {"siteId": "1", "eventEnrichments": [
-        {"scope": "product", "prop": "id", "event": "", "handler": slow}
-    ]}}});
-    let dir = temp_dir("cancel");
-    let config = support::write(&dir, "config.json", &config.to_string());
+    let config = support::flocktory_config(
+        "cancel",
+        json!([{"scope": "product", "prop": "id", "event": "",
+                "handler": support::busy_handler(45, "return product.id;")}]),
+    );
     let server = Server::start(&[
         "--config",
         config.to_str().unwrap(),
@@ -219,11 +218,10 @@ fn page_text_cannot_forge_log_lines_and_json_logs_parse() {
     let forged = "Viewed Page\n2026-01-01T00:00:00Z INFO forged: reload done";
     let page = json!({"digitalData": {"events": [{"name": forged}]}}).to_string();
     // A handler whose error message carries the event's name.
-    let config = json!({"integrations": {"Flocktory": {"siteId": "1", "eventEnrichments": [
-        {"scope": "event", "prop": "x", "event": "", "handler": "throw new Error(event.name);"}
-    ]}}});
-    let dir = temp_dir("forged-logs");
-    let config = support::write(&dir, "config.json", &config.to_string());
+    let config = support::flocktory_config(
+        "forged-logs",
+        json!([{"scope": "event", "prop": "x", "event": "", "handler": "throw new Error(event.name);"}]),
+    );
     for format in ["text", "json"] {
         let server = Server::start(&["--config", config.to_str().unwrap(), "--log-format", format]);
         let response = server.request("POST", "/v1/process", page.as_bytes());

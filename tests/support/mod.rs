@@ -50,6 +50,21 @@ pub fn fixture(path: &str) -> String {
     std::fs::read_to_string(root().join(path)).expect("fixture")
 }
 
+/// A config file (in a fresh temp dir `name`) for Flocktory with site 1
+/// and `enrichments` as its event variables; returns its path.
+pub fn flocktory_config(name: &str, enrichments: serde_json::Value) -> PathBuf {
+    let config = serde_json::json!({"integrations": {"Flocktory": {
+        "siteId": "1", "eventEnrichments": enrichments
+    }}});
+    write(&temp_dir(name), "config.json", &config.to_string())
+}
+
+/// A handler body that keeps the CPU busy for `ms` milliseconds (under its
+/// deadline), then runs `then`.
+pub fn busy_handler(ms: u32, then: &str) -> String {
+    format!("var t = Date.now(); while (Date.now() - t < {ms}) {{}} {then}")
+}
+
 /// A config directory for `serve --config DIR`: project `id` gets the
 /// config at `fixture` (relative to the root), for each pair.
 pub fn projects_dir(name: &str, projects: &[(&str, &str)]) -> PathBuf {

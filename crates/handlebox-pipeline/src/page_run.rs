@@ -392,10 +392,7 @@ impl<'p> PageRun<'p> {
                 out.errors.push(if time.spent() {
                     HandlerErrorResult {
                         handler: label(step),
-                        kind: ErrorKind::Timeout,
-                        message: time.spent_message(),
-                        line: None,
-                        column: None,
+                        ..page_error(ErrorKind::Timeout, time.spent_message())
                     }
                 } else {
                     sandbox_error(&label(step), message.clone())
