@@ -17,6 +17,7 @@ mod errors;
 mod handlers;
 mod host;
 mod json;
+mod lint;
 mod plan;
 mod world;
 
@@ -82,10 +83,10 @@ pub unsafe extern "C" fn hb_handle(ptr: u32, len: u32) -> u64 {
 fn handle(request: Request) -> Response {
     let answer = match request {
         Request::Check { handlers } => Ok(Response::Checked {
-            errors: handlers::check_all(&handlers),
+            handlers: handlers::check_all(&handlers),
         }),
         Request::Compile { handlers, limits } => World::with(|world| Response::Checked {
-            errors: world.compile(handlers, limits),
+            handlers: world.compile(handlers, limits),
         }),
         Request::Open { page } => match serde_json::from_str::<PageText>(page.get()) {
             Ok(page) => World::with(|world| {

@@ -14,7 +14,8 @@ use boa_engine::{
     Context, JsError, JsResult, JsString, JsValue, NativeFunction, Script, Source, js_string,
 };
 use handlebox_protocol::{
-    CallId, ErrorInfo, ErrorKind, GuestLimits, HandlerSource, LogLine, NULL_IN_JSON, Response, Role,
+    CallId, ErrorInfo, ErrorKind, GuestLimits, HandlerCheck, HandlerSource, LogLine, NULL_IN_JSON,
+    Response, Role,
 };
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -258,36 +259,48 @@ impl World {
     }
 
     /// Compiles the project's handlers (replacing any compiled before); one
-    /// entry per handler, `None` when it compiled. No handler code runs:
-    /// compiling evaluates only the function expressions.
+    /// entry per handler. No handler code runs: compiling evaluates only the
+    /// function expressions.
     pub(crate) fn compile(
         &mut self,
         sources: Vec<HandlerSource>,
         limits: GuestLimits,
-    ) -> Vec<Option<ErrorInfo>> {
+    ) -> Vec<HandlerCheck> {
         self.limits = limits;
         self.context
             .runtime_limits_mut()
             .set_recursion_limit(limits.max_call_depth);
+        let mut checks = Vec::with_capacity(sources.len());
         self.handlers = sources
             .into_iter()
             .enumerate()
             .map(|(index, source)| match self.compile_one(index, source) {
-                Ok(handler) => handler,
-                Err(error) => Handler::Broken(error),
+                Ok((handler, warnings)) => {
+                    checks.push(HandlerCheck {
+                        error: None,
+                        warnings,
+                    });
+                    handler
+                }
+                Err(error) => {
+                    checks.push(HandlerCheck {
+                        error: Some(error.clone()),
+                        warnings: Vec::new(),
+                    });
+                    Handler::Broken(error)
+                }
             })
             .collect();
-        self.handlers
-            .iter()
-            .map(|handler| match handler {
-                Handler::Ready { .. } => None,
-                Handler::Broken(error) => Some(error.clone()),
-            })
-            .collect()
+        checks
     }
 
-    fn compile_one(&mut self, index: usize, source: HandlerSource) -> Result<Handler, ErrorInfo> {
-        let function = handlers::compile(&source, &handler_path(index), &mut self.context)?;
+    fn compile_one(
+        &mut self,
+        index: usize,
+        source: HandlerSource,
+    ) -> Result<(Handler, Vec<String>), ErrorInfo> {
+        let (function, warnings) =
+            handlers::compile(&source, &handler_path(index), &mut self.context)?;
         let this = match &source.role {
             Role::Variable => self.runtime.helpers.clone(),
             Role::Override {
@@ -299,11 +312,12 @@ impl World {
                 self.runtime_call("integration", &[name, options])?
             }
         };
-        Ok(Handler::Ready {
+        let handler = Handler::Ready {
             source: Rc::new(source),
             function,
             this,
-        })
+        };
+        Ok((handler, warnings))
     }
 
     /// Starts serving the page in `page`.

@@ -97,8 +97,26 @@ pub struct HandlerOptions {
     pub override_event: Option<usize>,
     /// `overrideFunctions.product`.
     pub override_product: Option<usize>,
-    /// Problems found without running anything (see [`crate::lint`]).
-    pub warnings: Vec<OptionProblem>,
+    /// What to report about the options, in config order.
+    pub findings: Vec<Finding>,
+    /// Options that are wrong: the integration cannot run.
+    pub problems: Vec<OptionProblem>,
+}
+
+/// Something to report about an integration's handler options, in the
+/// order of the config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finding {
+    /// A warning found while reading the options (see [`crate::lint`]).
+    Warning(OptionProblem),
+    /// Handler `handler` of the project came from `option`: its syntax
+    /// error and its lints' warnings are reported there once it is compiled.
+    Handler {
+        /// The handler's index in the project.
+        handler: usize,
+        /// The option it came from, e.g. `eventEnrichments[0].handler`.
+        option: String,
+    },
 }
 
 impl HandlerOptions {
@@ -136,13 +154,14 @@ impl HandlerOptions {
 }
 
 /// Reads `eventEnrichments` and `overrideFunctions` of `integration`,
-/// appending their handlers to `specs`.
+/// appending their handlers to `specs`. Handlers read before a problem
+/// stay in `specs` and in the findings, so that their own errors are
+/// reported too.
 pub fn handler_options(
     integration: &str,
     options: &Map<String, Value>,
     specs: &mut Vec<HandlerSpec>,
-) -> Result<HandlerOptions, Vec<OptionProblem>> {
-    let mut problems = Vec::new();
+) -> HandlerOptions {
     let mut found = HandlerOptions::default();
     match options.get("eventEnrichments") {
         None | Some(Value::Null) => {}
@@ -151,24 +170,24 @@ pub fn handler_options(
                 match enrichment(integration, i, entry, specs) {
                     Ok(e) => {
                         if let Some(warning) = lint::event_name(&e.event) {
-                            found.warnings.push(OptionProblem::new(
+                            found.findings.push(Finding::Warning(OptionProblem::new(
                                 format!("eventEnrichments[{i}].event"),
                                 warning,
-                            ));
+                            )));
                         }
-                        let source = specs.last().map(|s| s.source.as_str()).unwrap_or_default();
-                        found
-                            .warnings
-                            .extend(lint::handler(source, true).into_iter().map(|w| {
-                                OptionProblem::new(format!("eventEnrichments[{i}].handler"), w)
-                            }));
+                        found.findings.push(Finding::Handler {
+                            handler: e.handler,
+                            option: format!("eventEnrichments[{i}].handler"),
+                        });
                         found.enrichments.push(e);
                     }
-                    Err(p) => problems.push(p),
+                    Err(p) => found.problems.push(p),
                 }
             }
         }
-        Some(_) => problems.push(OptionProblem::new("eventEnrichments", "must be an array")),
+        Some(_) => found
+            .problems
+            .push(OptionProblem::new("eventEnrichments", "must be an array")),
     }
     match options.get("overrideFunctions") {
         None | Some(Value::Null) => {}
@@ -179,11 +198,6 @@ pub fn handler_options(
                     None | Some(Value::Null) => {}
                     Some(Value::String(source)) if source.trim().is_empty() => {}
                     Some(Value::String(source)) => {
-                        found.warnings.extend(
-                            lint::handler(source, false)
-                                .into_iter()
-                                .map(|w| OptionProblem::new(option.clone(), w)),
-                        );
                         let spec = HandlerSpec::variable(
                             format!("{integration} {option}"),
                             source.clone(),
@@ -191,28 +205,25 @@ pub fn handler_options(
                         .with_scope(scope)
                         .as_override(integration, options.clone());
                         specs.push(spec);
-                        let index = Some(specs.len() - 1);
+                        let handler = specs.len() - 1;
+                        found.findings.push(Finding::Handler { handler, option });
                         match scope {
-                            Scope::Event => found.override_event = index,
-                            Scope::Product => found.override_product = index,
+                            Scope::Event => found.override_event = Some(handler),
+                            Scope::Product => found.override_product = Some(handler),
                         }
                     }
-                    Some(_) => {
-                        problems.push(OptionProblem::new(option, "must be a string of JavaScript"))
-                    }
+                    Some(_) => found
+                        .problems
+                        .push(OptionProblem::new(option, "must be a string of JavaScript")),
                 }
             }
         }
-        Some(_) => problems.push(OptionProblem::new(
+        Some(_) => found.problems.push(OptionProblem::new(
             "overrideFunctions",
             "must be an object {\"event\", \"product\"}",
         )),
     }
-    if problems.is_empty() {
-        Ok(found)
-    } else {
-        Err(problems)
-    }
+    found
 }
 
 fn enrichment(
@@ -323,21 +334,34 @@ mod tests {
             "overrideFunctions": {"event": "event.x = 1;", "product": ""}
         });
         let mut specs = Vec::new();
-        let found = handler_options("Flocktory", options.as_object().unwrap(), &mut specs).unwrap();
+        let found = handler_options("Flocktory", options.as_object().unwrap(), &mut specs);
+        assert!(found.problems.is_empty(), "{:?}", found.problems);
         assert_eq!(specs[0].label, "Flocktory eventEnrichments[0] (spot)");
         assert_eq!(specs[1].label, "Flocktory overrideFunctions.event");
         assert_eq!(
             (found.override_event, found.override_product),
             (Some(1), None)
         );
+        assert_eq!(
+            found.findings,
+            [
+                Finding::Handler {
+                    handler: 0,
+                    option: "eventEnrichments[0].handler".to_owned()
+                },
+                Finding::Handler {
+                    handler: 1,
+                    option: "overrideFunctions.event".to_owned()
+                },
+            ]
+        );
     }
 
     #[test]
     fn bad_props_are_named() {
         let options = json!({"eventEnrichments": [{"prop": "user..email", "handler": "return 1"}]});
-        let problems =
-            handler_options("F", options.as_object().unwrap(), &mut Vec::new()).unwrap_err();
-        assert_eq!(problems[0].option, "eventEnrichments[0].prop");
+        let found = handler_options("F", options.as_object().unwrap(), &mut Vec::new());
+        assert_eq!(found.problems[0].option, "eventEnrichments[0].prop");
     }
 
     #[test]

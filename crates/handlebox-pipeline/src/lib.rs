@@ -7,6 +7,7 @@
 //! sandbox, and handed to each integration, which answers with its calls.
 //! The outcome is a [`PageResult`] ([`result`]).
 
+mod build;
 pub mod cart;
 mod clock;
 pub mod config;

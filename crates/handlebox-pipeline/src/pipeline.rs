@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use handlebox_sandbox::{Project, Sandbox, SandboxError, Step};
 
-use crate::config::{self, IntegrationConfig};
+use crate::build;
+use crate::config::IntegrationConfig;
 use crate::integration::{Integration, IntegrationKind, OptionProblem};
 use crate::{PageInput, PageResult};
 
@@ -24,6 +25,19 @@ pub struct ConfigProblem {
     pub line: Option<u32>,
     /// Column in the handler's text, for handler options.
     pub column: Option<u32>,
+}
+
+impl ConfigProblem {
+    /// `problem` of one of `integration`'s options.
+    pub fn new(integration: &str, problem: OptionProblem) -> Self {
+        Self {
+            integration: integration.to_owned(),
+            option: problem.option,
+            message: problem.message,
+            line: problem.line,
+            column: problem.column,
+        }
+    }
 }
 
 impl std::fmt::Display for ConfigProblem {
@@ -127,7 +141,7 @@ impl Pipeline {
         configs: Vec<IntegrationConfig>,
         kinds: &[&dyn IntegrationKind],
     ) -> Result<Self, BuildError> {
-        let (pipeline, report) = build(sandbox, configs, kinds)?;
+        let (pipeline, report) = build::build(sandbox, configs, kinds)?;
         match pipeline {
             Some(pipeline) if report.errors.is_empty() => Ok(pipeline),
             _ => Err(BuildError::Invalid(report.errors)),
@@ -140,7 +154,7 @@ impl Pipeline {
         configs: Vec<IntegrationConfig>,
         kinds: &[&dyn IntegrationKind],
     ) -> Result<CheckReport, SandboxError> {
-        build(sandbox, configs, kinds).map(|(_, report)| report)
+        build::build(sandbox, configs, kinds).map(|(_, report)| report)
     }
 
     /// Config warnings the project runs with.
@@ -157,117 +171,4 @@ impl Pipeline {
     ) -> Result<PageResult, tokio::task::JoinError> {
         tokio::task::spawn_blocking(move || self.process(&page)).await
     }
-}
-
-fn build(
-    sandbox: &Sandbox,
-    configs: Vec<IntegrationConfig>,
-    kinds: &[&dyn IntegrationKind],
-) -> Result<(Option<Pipeline>, CheckReport), SandboxError> {
-    let mut report = CheckReport::default();
-    let mut specs = Vec::new();
-    let mut owners: Vec<(String, String)> = Vec::new();
-    let mut integrations = Vec::new();
-    let problem = |integration: &str, p: OptionProblem| ConfigProblem {
-        integration: integration.to_owned(),
-        option: p.option,
-        message: p.message,
-        line: p.line,
-        column: p.column,
-    };
-    for config in configs {
-        let Some(kind) = kinds.iter().find(|k| k.name() == config.name) else {
-            report.warnings.push(ConfigProblem {
-                integration: config.name.clone(),
-                option: String::new(),
-                message: "unknown integration, skipped".to_owned(),
-                line: None,
-                column: None,
-            });
-            continue;
-        };
-        let before = specs.len();
-        let handlers = match config::handler_options(&config.name, &config.options, &mut specs) {
-            Ok(mut handlers) => {
-                report.warnings.extend(
-                    std::mem::take(&mut handlers.warnings)
-                        .into_iter()
-                        .map(|p| problem(&config.name, p)),
-                );
-                Some(handlers)
-            }
-            Err(problems) => {
-                report
-                    .errors
-                    .extend(problems.into_iter().map(|p| problem(&config.name, p)));
-                None
-            }
-        };
-        for spec in &specs[before..] {
-            let option = spec
-                .label
-                .strip_prefix(&format!("{} ", config.name))
-                .unwrap_or(&spec.label);
-            let option = option.split(" (").next().unwrap_or(option);
-            let option = if option.starts_with("eventEnrichments") {
-                format!("{option}.handler")
-            } else {
-                option.to_owned()
-            };
-            owners.push((config.name.clone(), option));
-        }
-        match kind.configure(&config.options) {
-            Ok(configured) => {
-                report.warnings.extend(
-                    configured
-                        .warnings
-                        .into_iter()
-                        .map(|p| problem(&config.name, p)),
-                );
-                if let Some(handlers) = handlers {
-                    integrations.push(Active {
-                        integration: configured.integration,
-                        plan: handlers.plan(),
-                    });
-                }
-            }
-            Err(problems) => {
-                report
-                    .errors
-                    .extend(problems.into_iter().map(|p| problem(&config.name, p)));
-            }
-        }
-    }
-    let (project, results) = if specs.is_empty() {
-        (None, Vec::new())
-    } else {
-        let (project, results) = Project::build(sandbox, specs)?;
-        (Some(project), results)
-    };
-    for (i, error) in results.into_iter().enumerate() {
-        if let Some(error) = error {
-            let (integration, option) = owners[i].clone();
-            report.errors.push(ConfigProblem {
-                integration,
-                option,
-                message: error.message,
-                line: error.line,
-                column: error.column,
-            });
-        }
-    }
-    if !report.errors.is_empty() {
-        return Ok((None, report));
-    }
-    let warnings = report.warnings.iter().map(ToString::to_string).collect();
-    Ok((
-        Some(Pipeline {
-            integrations,
-            project,
-            warnings,
-            max_events: DEFAULT_MAX_EVENTS,
-            budget: Budget::default(),
-        }),
-        report,
-    ))
 }

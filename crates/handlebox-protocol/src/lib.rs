@@ -43,8 +43,10 @@ pub enum Role {
 pub struct HandlerSource {
     /// The handler's JavaScript text, exactly as the user wrote it.
     pub source: String,
-    /// Body or function form.
-    pub form: SourceForm,
+    /// Body or function form; `None`: the guest reads it from the parse (a
+    /// text that parses as one function expression is a function).
+    #[serde(default)]
+    pub form: Option<SourceForm>,
     /// Name of the single parameter in body form (`event` or `product`).
     pub param: String,
     /// What `this` is when the handler runs.
@@ -266,6 +268,15 @@ impl fmt::Display for ErrorInfo {
     }
 }
 
+/// What parsing one handler found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandlerCheck {
+    /// Why it does not parse or compile; `None` when it does.
+    pub error: Option<ErrorInfo>,
+    /// What parses but cannot work as intended, e.g. a browser-only helper.
+    pub warnings: Vec<String>,
+}
+
 /// One captured `console` call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogLine {
@@ -312,10 +323,10 @@ pub struct CallRecord {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Response {
-    /// Parse or compile result per handler, in request order (`None`: fine).
+    /// Parse or compile result per handler, in request order.
     Checked {
         /// One entry per handler.
-        errors: Vec<Option<ErrorInfo>>,
+        handlers: Vec<HandlerCheck>,
     },
     /// The request was carried out.
     Ready,
@@ -349,7 +360,7 @@ pub enum Response {
 
 /// The reference's handler helpers that only work in a browser: in the
 /// sandbox, `this.<name>` and `_<name>` throw an `unsupported` error (the
-/// guest's runtime), and `handlebox check` warns about them (the pipeline's
+/// guest's runtime), and checking a handler warns about them (the guest's
 /// lints). One list for both.
 pub const BROWSER_ONLY: [&str; 10] = [
     "domQuery",

@@ -47,10 +47,10 @@ pub use budget::{Cost, PageBudget};
 pub use config::{Limits, MAX_MEMORY_BYTES, SandboxConfig};
 pub use error::{CompileErrors, SandboxError};
 pub use handlebox_protocol::{
-    BROWSER_ONLY, ErrorInfo, ErrorKind, LogLine, NULL_IN_JSON, PageData, SetFailure, SourceForm,
+    ErrorInfo, ErrorKind, HandlerCheck, LogLine, NULL_IN_JSON, PageData, SetFailure, SourceForm,
     Step, finish_json, null_in_json,
 };
 pub use host::MAX_GROWTH_BYTES;
 pub use page::{CallOutcome, EventOutcome, Page, PlanCall, STRIKES};
-pub use project::{HandlerRole, HandlerSpec, Project, Scope, detect_form};
+pub use project::{HandlerRole, HandlerSpec, Project, Scope};
 pub use sandbox::Sandbox;

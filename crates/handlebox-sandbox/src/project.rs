@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use handlebox_protocol::{
-    ErrorInfo, GuestLimits, HandlerSource, Request, Response, Role, SourceForm,
+    ErrorInfo, GuestLimits, HandlerCheck, HandlerSource, Request, Response, Role, SourceForm,
 };
 use serde_json::{Map, Value};
 
@@ -55,7 +55,7 @@ pub struct HandlerSpec {
     pub label: String,
     /// The JavaScript text, as written.
     pub source: String,
-    /// Body or function form; `None` detects it (see [`detect_form`]).
+    /// Body or function form; `None`: the guest reads it from the parse.
     pub form: Option<SourceForm>,
     /// Event or product scope.
     pub scope: Scope,
@@ -97,7 +97,7 @@ impl HandlerSpec {
     fn to_source(&self) -> HandlerSource {
         HandlerSource {
             source: self.source.clone(),
-            form: self.form.unwrap_or_else(|| detect_form(&self.source)),
+            form: self.form,
             param: self.scope.param().to_owned(),
             role: match &self.role {
                 HandlerRole::Variable => Role::Variable,
@@ -111,98 +111,6 @@ impl HandlerSpec {
             },
         }
     }
-}
-
-/// Whether `source` is a whole function (`function (event) {…}`, an arrow
-/// function) or a function body, judged from its first tokens.
-///
-/// A text that starts with `function` but goes on after the function, such as
-/// a helper declaration followed by `return helper(event)`, is a body.
-pub fn detect_form(source: &str) -> SourceForm {
-    let text = skip_trivia(source);
-    let text = text
-        .strip_prefix("async")
-        .filter(|rest| rest.starts_with(char::is_whitespace) || rest.starts_with('('))
-        .map(skip_trivia)
-        .unwrap_or(text);
-    if let Some(rest) = text.strip_prefix("function")
-        && !rest.starts_with(is_identifier_char)
-    {
-        return if ends_after_first_block(rest) {
-            SourceForm::Function
-        } else {
-            SourceForm::Body
-        };
-    }
-    if is_arrow(text) {
-        SourceForm::Function
-    } else {
-        SourceForm::Body
-    }
-}
-
-fn is_identifier_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_' || c == '$'
-}
-
-/// Drops leading white space and comments.
-fn skip_trivia(mut text: &str) -> &str {
-    loop {
-        text = text.trim_start();
-        if let Some(rest) = text.strip_prefix("//") {
-            text = rest.split_once('\n').map_or("", |(_, after)| after);
-        } else if let Some(rest) = text.strip_prefix("/*") {
-            text = rest.split_once("*/").map_or("", |(_, after)| after);
-        } else {
-            return text;
-        }
-    }
-}
-
-/// Whether only trivia (or a `;`) follows the first `{…}` block of `text`.
-fn ends_after_first_block(text: &str) -> bool {
-    let mut depth = 0usize;
-    let mut quote: Option<char> = None;
-    let mut chars = text.char_indices();
-    while let Some((i, c)) = chars.next() {
-        match (quote, c) {
-            (Some(_), '\\') => {
-                chars.next();
-            }
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '"' | '\'' | '`') => quote = Some(c),
-            (None, '{') => depth += 1,
-            (None, '}') => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    let rest = skip_trivia(&text[i + 1..]);
-                    return rest.is_empty() || rest == ";";
-                }
-            }
-            _ => {}
-        }
-    }
-    true
-}
-
-/// `x => …`, `(a, b) => …`.
-fn is_arrow(text: &str) -> bool {
-    let after_params = if let Some(rest) = text.strip_prefix('(') {
-        match rest.find(')') {
-            Some(end) => &rest[end + 1..],
-            None => return false,
-        }
-    } else {
-        let end = text
-            .find(|c: char| !is_identifier_char(c))
-            .unwrap_or(text.len());
-        if end == 0 {
-            return false;
-        }
-        &text[end..]
-    };
-    skip_trivia(after_params).starts_with("=>")
 }
 
 /// The handlers of one configuration, checked and ready for pages.
@@ -223,11 +131,11 @@ impl Project {
     /// handler that does not parse, each placed in its own text.
     pub fn compile(sandbox: &Sandbox, specs: Vec<HandlerSpec>) -> Result<Self, SandboxError> {
         let labels: Vec<String> = specs.iter().map(|s| s.label.clone()).collect();
-        let (project, results) = Self::build(sandbox, specs)?;
+        let (project, checks) = Self::build(sandbox, specs)?;
         let errors: Vec<(String, ErrorInfo)> = labels
             .into_iter()
-            .zip(results)
-            .filter_map(|(label, error)| error.map(|e| (label, e)))
+            .zip(checks)
+            .filter_map(|(label, check)| check.error.map(|e| (label, e)))
             .collect();
         if errors.is_empty() {
             Ok(project)
@@ -237,12 +145,13 @@ impl Project {
     }
 
     /// Checks every handler once and builds the project whatever the
-    /// outcome; one check result per handler (`None`: it parses). A handler
-    /// that does not parse fails every call with its syntax error.
+    /// outcome; one check per handler, with its error and its lints'
+    /// warnings. A handler that does not parse fails every call with its
+    /// syntax error.
     pub fn build(
         sandbox: &Sandbox,
         specs: Vec<HandlerSpec>,
-    ) -> Result<(Self, Vec<Option<ErrorInfo>>), SandboxError> {
+    ) -> Result<(Self, Vec<HandlerCheck>), SandboxError> {
         let handlers: Arc<[HandlerSource]> = specs.iter().map(HandlerSpec::to_source).collect();
         let mut instance = sandbox.instantiate()?;
         let before = instance.memory_data().to_vec();
@@ -263,19 +172,19 @@ impl Project {
         self.image.bytes()
     }
 
-    /// Parses every handler without running anything; one entry per handler,
-    /// `None` when it parses.
+    /// Parses and lints every handler without running anything; one check
+    /// per handler.
     pub fn check(
         sandbox: &Sandbox,
         specs: &[HandlerSpec],
-    ) -> Result<Vec<Option<ErrorInfo>>, SandboxError> {
+    ) -> Result<Vec<HandlerCheck>, SandboxError> {
         let limits = &sandbox.config().limits;
         let mut instance = sandbox.instantiate()?;
         let request = Request::Check {
             handlers: specs.iter().map(HandlerSpec::to_source).collect(),
         };
         match instance.request(&request, setup_budget(limits)) {
-            Ok(Response::Checked { errors }) if errors.len() == specs.len() => Ok(errors),
+            Ok(Response::Checked { handlers }) if handlers.len() == specs.len() => Ok(handlers),
             Ok(other) => Err(SandboxError::Protocol(format!(
                 "unexpected answer to a check: {other:?}"
             ))),
@@ -304,19 +213,19 @@ impl Project {
     }
 }
 
-/// Compiles `handlers` into `instance`; one result per handler.
+/// Compiles `handlers` into `instance`; one check per handler.
 pub(crate) fn compile(
     instance: &mut Instance,
     sandbox: &Sandbox,
     handlers: &[HandlerSource],
-) -> Result<Vec<Option<ErrorInfo>>, SandboxError> {
+) -> Result<Vec<HandlerCheck>, SandboxError> {
     let limits = &sandbox.config().limits;
     let request = Request::Compile {
         handlers: handlers.to_vec(),
         limits: guest_limits(limits),
     };
     match instance.request(&request, setup_budget(limits)) {
-        Ok(Response::Checked { errors }) if errors.len() == handlers.len() => Ok(errors),
+        Ok(Response::Checked { handlers: checks }) if checks.len() == handlers.len() => Ok(checks),
         Ok(Response::Refused { error }) => Err(SandboxError::Open(error)),
         Ok(other) => Err(SandboxError::Protocol(format!(
             "unexpected answer to compiling the handlers: {other:?}"
@@ -332,43 +241,5 @@ fn guest_limits(limits: &crate::Limits) -> GuestLimits {
         max_log_lines: limits.max_log_lines,
         max_log_line_bytes: 4096,
         max_call_depth: limits.max_call_depth,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn detects_the_function_form() {
-        assert_eq!(
-            detect_form("function (event) { return 1 }"),
-            SourceForm::Function
-        );
-        assert_eq!(
-            detect_form("  // old export\nfunction(e){return 1};"),
-            SourceForm::Function
-        );
-        assert_eq!(
-            detect_form("async function (e) { return 1 }"),
-            SourceForm::Function
-        );
-        assert_eq!(detect_form("event => event.name"), SourceForm::Function);
-        assert_eq!(detect_form("(event) => { return 1 }"), SourceForm::Function);
-    }
-
-    #[test]
-    fn detects_the_body_form() {
-        assert_eq!(detect_form("return 1;"), SourceForm::Body);
-        assert_eq!(detect_form("functionality();"), SourceForm::Body);
-        assert_eq!(
-            detect_form("function helper(x) { return x }\nreturn helper(event.id);"),
-            SourceForm::Body
-        );
-        assert_eq!(
-            detect_form("(function () { return 1 })()"),
-            SourceForm::Body
-        );
-        assert_eq!(detect_form("if (a) { return '}' }"), SourceForm::Body);
     }
 }

@@ -146,6 +146,19 @@ fn function_form_and_arrows() {
 }
 
 #[test]
+fn the_form_is_read_from_the_parse_with_comments_regexes_and_a_trailing_semicolon() {
+    assert_eq!(value("function (e) { // }\n return e.id }"), Some(json!(7)));
+    assert_eq!(
+        value("function (e) { return /}/.test('}') }"),
+        Some(json!(true))
+    );
+    assert_eq!(
+        value("// exported\nfunction (e) { return e.id };"),
+        Some(json!(7))
+    );
+}
+
+#[test]
 fn body_form_may_start_with_a_function_declaration() {
     let source = "function suffix(id) { return id + '_spb'; }\nreturn suffix(event.id);";
     assert_eq!(value(source), Some(json!("7_spb")));
