@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{ConnectInfo, MatchedPath, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -20,6 +20,9 @@ use axum::{Json, Router};
 use handlebox_pipeline::{PAGE, PageInput, PageResult};
 use handlebox_sandbox::ErrorKind;
 use serde_json::{Value, json};
+use tower_http::LatencyUnit;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use crate::metrics::{ErrorLabels, ProjectLabels, RequestLabels, RouteLabels};
 use crate::projects::DEFAULT;
@@ -36,6 +39,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(Level::INFO)
+                        .latency_unit(LatencyUnit::Micros),
+                ),
+        )
         .with_state(state)
 }
 
@@ -80,24 +93,24 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The route pattern of a path, for metrics and logs.
-fn route_of(path: &str) -> &'static str {
-    match path {
-        "/v1/process" => "/v1/process",
-        "/v1/admin/reload" => "/v1/admin/reload",
-        "/healthz" => "/healthz",
-        "/metrics" => "/metrics",
-        p if p.starts_with("/v1/projects/") && p.ends_with("/process") => {
-            "/v1/projects/{id}/process"
-        }
-        _ => "other",
-    }
+/// The route pattern that matched, for metrics and logs; `other` when
+/// none did.
+fn route_of(request: &Request) -> String {
+    request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "other".to_owned(), |path| path.as_str().to_owned())
+}
+
+/// The span of one request in the logs: its method and route pattern
+/// (never the path, which holds project ids and arbitrary text).
+fn request_span(request: &Request) -> tracing::Span {
+    tracing::info_span!("request", method = %request.method(), route = %route_of(request))
 }
 
 async fn observe(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().clone();
-    let route = route_of(request.uri().path());
+    let route = route_of(&request);
     let mut response = next.run(request).await;
     // Tell clients how long an idle connection is kept, so that they do not
     // send a request on one the server is closing.
@@ -113,18 +126,15 @@ async fn observe(State(state): State<Arc<AppState>>, request: Request, next: Nex
         .metrics
         .requests
         .get_or_create(&RequestLabels {
-            route: route.to_owned(),
+            route: route.clone(),
             status,
         })
         .inc();
     state
         .metrics
         .request_seconds
-        .get_or_create(&RouteLabels {
-            route: route.to_owned(),
-        })
+        .get_or_create(&RouteLabels { route })
         .observe(seconds);
-    tracing::info!(method = %method, route, status, micros = (seconds * 1e6) as u64, "request");
     response
 }
 
@@ -429,7 +439,7 @@ async fn not_found(request: Request) -> Response {
 }
 
 async fn method_not_allowed(request: Request) -> Response {
-    let allow = match route_of(request.uri().path()) {
+    let allow = match route_of(&request).as_str() {
         "/healthz" | "/metrics" => "GET, HEAD",
         _ => "POST",
     };
