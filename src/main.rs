@@ -5,7 +5,6 @@
 //! `eval`, `check` or `test`, 2 unusable input or arguments (one line on
 //! stderr that says what and where).
 
-mod cases;
 mod check;
 mod error;
 mod eval;
@@ -15,6 +14,7 @@ mod replay;
 mod report;
 mod run;
 mod serve;
+mod test;
 
 use std::process::ExitCode;
 
@@ -42,7 +42,7 @@ enum Command {
     /// output, errors and cost.
     Eval(eval::EvalArgs),
     /// Run snippet test cases (`*.test.json`) and end with `N passed, M failed`.
-    Test(cases::TestArgs),
+    Test(test::TestArgs),
     /// Serve pages over HTTP: POST /v1/process answers with the Result.
     Serve(serve::ServeArgs),
 }
@@ -54,7 +54,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::run(args),
         Command::Eval(args) => eval::run(args),
-        Command::Test(args) => cases::run(args),
+        Command::Test(args) => test::run(args),
         Command::Serve(args) => serve::run(args),
     };
     match result {

@@ -121,7 +121,7 @@ fn files_that_could_never_fail_are_errors_naming_file_case_and_key() {
         (
             "typo.test.json",
             json!({"config": config, "cases": [{"name": "typo", "page": page, "expected": {"calls": []}}]}),
-            "$.cases[0].expected: is not a known key",
+            "$.cases[0].expected: unknown field `expected`, expected one of `name`",
         ),
         (
             "idle.test.json",
@@ -239,7 +239,8 @@ fn broken_test_files_fail_clearly() {
     let out = handlebox(&["test", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stdout(&out).contains("$.cases[0].expect.call: is not an expectation"),
+        stdout(&out)
+            .contains("$.cases[0].expect.call: unknown field `call`, expected one of `calls`"),
         "{}",
         stdout(&out)
     );

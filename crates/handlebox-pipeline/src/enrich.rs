@@ -5,7 +5,9 @@
 
 use std::collections::HashMap;
 
+use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value, json};
+use url::{Url, form_urlencoded};
 
 use crate::{PageInput, event_name, js};
 
@@ -89,11 +91,11 @@ pub fn before_viewed_page(
         edits.put(dd, "transaction", json!({}));
     }
 
-    let url = Url::split(&page.url);
+    let location = Location::of(&page.url);
     let page_map = edits.object(dd, "page");
-    edits.fill(page_map, "path", json!(url.path));
-    edits.fill(page_map, "queryString", json!(url.query));
-    edits.fill(page_map, "hash", json!(percent_decode(url.hash)));
+    edits.fill(page_map, "path", json!(location.path));
+    edits.fill(page_map, "queryString", json!(location.query));
+    edits.fill(page_map, "hash", json!(percent_decode(&location.hash)));
     edits.fill(page_map, "url", json!(percent_decode(&page.url)));
     edits.fill(page_map, "referrer", json!(page.referrer));
     edits.fill(page_map, "title", json!(page.title));
@@ -103,7 +105,7 @@ pub fn before_viewed_page(
         edits.fill(context, "userAgent", json!(page.user_agent));
     }
     if context.get("campaign").is_none()
-        && let Some(campaign) = campaign(url.query)
+        && let Some(campaign) = campaign(&location.query)
     {
         edits.put(context, "campaign", campaign);
     }
@@ -358,61 +360,49 @@ impl Catalogue {
     }
 }
 
-/// The pieces of an absolute URL the reference reads from `location`.
-struct Url<'a> {
-    path: &'a str,
-    query: &'a str,
-    hash: &'a str,
+/// The pieces of the page URL the reference reads from `location`, as a
+/// browser gives them (`pathname`, `search`, `hash`: empty when bare).
+struct Location {
+    path: String,
+    query: String,
+    hash: String,
 }
 
-impl<'a> Url<'a> {
-    fn split(url: &'a str) -> Self {
-        let (before_hash, hash) = match url.find('#') {
-            Some(at) => (&url[..at], &url[at..]),
-            None => (url, ""),
+impl Location {
+    fn of(url: &str) -> Self {
+        let with_mark = |mark: char, part: Option<&str>| {
+            part.filter(|p| !p.is_empty())
+                .map_or_else(String::new, |p| format!("{mark}{p}"))
         };
-        let (before_query, query) = match before_hash.find('?') {
-            Some(at) => (&before_hash[..at], &before_hash[at..]),
-            None => (before_hash, ""),
-        };
-        let after_scheme = before_query
-            .find("://")
-            .map_or(before_query, |at| &before_query[at + 3..]);
-        let path = after_scheme.find('/').map_or("/", |at| &after_scheme[at..]);
-        Url { path, query, hash }
-    }
-}
-
-/// `%xx` sequences decoded where they form UTF-8; anything else kept as is.
-pub fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(byte) = text
-                .get(i + 1..i + 3)
-                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-        {
-            out.push(byte);
-            i += 3;
-            continue;
+        match Url::parse(url) {
+            Ok(url) => Location {
+                path: url.path().to_owned(),
+                query: with_mark('?', url.query()),
+                hash: with_mark('#', url.fragment()),
+            },
+            Err(_) => Location {
+                path: "/".to_owned(),
+                query: String::new(),
+                hash: String::new(),
+            },
         }
-        out.push(bytes[i]);
-        i += 1;
     }
-    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
+}
+
+/// `%xx` sequences decoded where the result is UTF-8; else the text as is.
+pub fn percent_decode(text: &str) -> String {
+    percent_decode_str(text)
+        .decode_utf8()
+        .map_or_else(|_| text.to_owned(), |decoded| decoded.into_owned())
 }
 
 /// `context.campaign` from the query string's `utm_*` parameters; click ids
 /// imply a source and `cpc`.
 fn campaign(query: &str) -> Option<Value> {
-    let params: Vec<(String, String)> = query
-        .trim_start_matches('?')
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (k.to_owned(), percent_decode(&v.replace('+', " "))))
-        .collect();
+    let params: Vec<(String, String)> =
+        form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
+            .into_owned()
+            .collect();
     let param = |name: &str| {
         params
             .iter()

@@ -154,18 +154,9 @@ pub fn number(n: &serde_json::Number) -> String {
     if n.is_i64() || n.is_u64() {
         return n.to_string();
     }
-    let f = n.as_f64().unwrap_or(f64::NAN);
-    if f == f.trunc() && f.abs() < 1e21 {
-        return format!("{f:.0}");
-    }
-    if f.abs() >= 1e21 || f.abs() < 1e-6 {
-        let text = format!("{f:e}");
-        return match text.split_once('e') {
-            Some((mantissa, exp)) if !exp.starts_with('-') => format!("{mantissa}e+{exp}"),
-            _ => text,
-        };
-    }
-    f.to_string()
+    ryu_js::Buffer::new()
+        .format(n.as_f64().unwrap_or(f64::NAN))
+        .to_owned()
 }
 
 /// The reference's `cleanObject`: drops keys whose value is `null` or `""`
@@ -266,6 +257,12 @@ mod tests {
         assert_eq!(string(Some(&json!(199.5))), "199.5");
         assert_eq!(string(Some(&json!(1e21))), "1e+21");
         assert_eq!(string(Some(&json!(2.0))), "2");
+        assert_eq!(string(Some(&json!(1.5e-7))), "1.5e-7");
+        assert_eq!(string(Some(&json!(0.000001))), "0.000001");
+        assert_eq!(
+            string(Some(&json!(123456789012345680000.0))),
+            "123456789012345680000"
+        );
         assert_eq!(string(Some(&json!([1, null, "a"]))), "1,,a");
         assert_eq!(string(Some(&json!({}))), "[object Object]");
     }

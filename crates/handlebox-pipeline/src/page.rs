@@ -3,7 +3,9 @@
 //! userAgent}`. Every shape error names the path it is about.
 
 use handlebox_sandbox::PageData;
+use serde::Deserialize;
 use serde_json::{Map, Value};
+use url::Url;
 
 use crate::json_error::{JsonError, shape};
 
@@ -33,6 +35,10 @@ pub struct PageInput {
     pub title: String,
     /// `navigator.userAgent`.
     pub user_agent: String,
+    /// `navigator.language`, when the page gives one.
+    pub language: Option<String>,
+    /// The page's HTML, when the page gives it.
+    pub html: Option<String>,
 }
 
 impl PageInput {
@@ -48,54 +54,21 @@ impl PageInput {
     /// `digitalData.page.url` when that is an absolute http(s) URL, else
     /// [`DEFAULT_URL`].
     pub fn from_value(value: Value) -> Result<Self, PageError> {
-        let Value::Object(mut top) = value else {
+        let Value::Object(top) = value else {
             return Err(shape("$", "a page must be a JSON object"));
         };
-        let wrapped = top.contains_key("digitalData");
-        let (digital_data, dd_path) = if wrapped {
-            match top.remove("digitalData") {
-                Some(Value::Object(dd)) => (dd, "$.digitalData"),
-                _ => return Err(shape("$.digitalData", "must be an object")),
-            }
+        let (mut page, dd_path) = if top.contains_key("digitalData") {
+            (Self::wrapped(top)?, "$.digitalData")
         } else {
-            (std::mem::take(&mut top), "$")
+            let page = PageInput {
+                digital_data: top,
+                ..PageInput::default()
+            };
+            (page, "$")
         };
-        match digital_data.get("events") {
+        match page.digital_data.get("events") {
             None | Some(Value::Array(_)) => {}
             Some(_) => return Err(shape(&format!("{dd_path}.events"), "must be an array")),
-        }
-        let mut page = PageInput {
-            digital_data,
-            ..PageInput::default()
-        };
-        if wrapped {
-            page.url = optional_string(&mut top, "url")?.unwrap_or_default();
-            page.referrer = optional_string(&mut top, "referrer")?.unwrap_or_default();
-            page.title = optional_string(&mut top, "title")?.unwrap_or_default();
-            page.user_agent = optional_string(&mut top, "userAgent")?.unwrap_or_default();
-            page.cookies = match top.remove("cookies") {
-                None | Some(Value::Null) => Map::new(),
-                Some(Value::Object(cookies)) => {
-                    if let Some((name, _)) = cookies.iter().find(|(_, v)| !v.is_string()) {
-                        return Err(shape(
-                            &format!("$.cookies.{name}"),
-                            "a cookie value must be a string",
-                        ));
-                    }
-                    cookies
-                }
-                Some(_) => return Err(shape("$.cookies", "must be an object of strings")),
-            };
-            page.globals = match top.remove("globals") {
-                None | Some(Value::Null) => Map::new(),
-                Some(Value::Object(globals)) => globals,
-                Some(_) => return Err(shape("$.globals", "must be an object")),
-            };
-            page.data_layer = match top.remove("dataLayer") {
-                None | Some(Value::Null) => Vec::new(),
-                Some(Value::Array(layer)) => layer,
-                Some(_) => return Err(shape("$.dataLayer", "must be an array")),
-            };
         }
         if page.url.is_empty() {
             page.url = page
@@ -103,11 +76,51 @@ impl PageInput {
                 .get("page")
                 .and_then(|p| p.get("url"))
                 .and_then(Value::as_str)
-                .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+                .filter(|u| http_url(u).is_ok())
                 .unwrap_or(DEFAULT_URL)
                 .to_owned();
         }
         Ok(page)
+    }
+
+    /// Reads `{digitalData, url, …}`; an unknown key is an error (a typo
+    /// such as `cookie` would otherwise be lost without a word).
+    fn wrapped(top: Map<String, Value>) -> Result<Self, PageError> {
+        let file: PageFile = serde_path_to_error::deserialize(Value::Object(top)).map_err(|e| {
+            let path = match e.path().to_string() {
+                root if root == "." => "$".to_owned(),
+                path => format!("$.{path}"),
+            };
+            shape(&path, e.into_inner().to_string())
+        })?;
+        let cookies = file.cookies.unwrap_or_default();
+        if let Some((name, _)) = cookies.iter().find(|(_, v)| !v.is_string()) {
+            return Err(shape(
+                &format!("$.cookies.{name}"),
+                "a cookie value must be a string",
+            ));
+        }
+        let url = file.url.unwrap_or_default();
+        if !url.is_empty()
+            && let Err(why) = http_url(&url)
+        {
+            return Err(shape(
+                "$.url",
+                format!("{url:?} is not an absolute http(s) URL: {why}"),
+            ));
+        }
+        Ok(PageInput {
+            digital_data: file.digital_data,
+            url,
+            cookies,
+            globals: file.globals.unwrap_or_default(),
+            data_layer: file.data_layer.unwrap_or_default(),
+            referrer: file.referrer.unwrap_or_default(),
+            title: file.title.unwrap_or_default(),
+            user_agent: file.user_agent.unwrap_or_default(),
+            language: file.language,
+            html: file.html,
+        })
     }
 
     /// The page's events, in page order.
@@ -131,11 +144,28 @@ impl PageInput {
     }
 }
 
-fn optional_string(top: &mut Map<String, Value>, key: &str) -> Result<Option<String>, PageError> {
-    match top.remove(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(shape(&format!("$.{key}"), "must be a string")),
+/// The wrapped page as JSON has it; `null` is the same as absent.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct PageFile {
+    digital_data: Map<String, Value>,
+    url: Option<String>,
+    cookies: Option<Map<String, Value>>,
+    globals: Option<Map<String, Value>>,
+    data_layer: Option<Vec<Value>>,
+    referrer: Option<String>,
+    title: Option<String>,
+    user_agent: Option<String>,
+    language: Option<String>,
+    html: Option<String>,
+}
+
+/// `Ok` when `url` is an absolute http or https URL, else why not.
+fn http_url(url: &str) -> Result<(), String> {
+    match Url::parse(url) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(()),
+        Ok(parsed) => Err(format!("the scheme is {:?}", parsed.scheme())),
+        Err(e) => Err(e.to_string()),
     }
 }
 
@@ -256,6 +286,39 @@ mod tests {
         assert_eq!(err.to_string(), "$.events: must be an array");
         assert!(matches!(PageInput::parse("{"), Err(PageError::Json(_))));
         assert!(PageInput::from_value(json!([1])).is_err());
+        let err = PageInput::from_value(json!({"digitalData": {}, "title": 3})).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "$.title: invalid type: integer `3`, expected a string"
+        );
+        let err = PageInput::from_value(json!({"digitalData": null})).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("$.digitalData: invalid type: null"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_wrapped_page_refuses_unknown_keys_and_relative_urls() {
+        let err = PageInput::from_value(json!({"digitalData": {}, "cookie": {}})).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("$.cookie: unknown field `cookie`, expected one of"),
+            "{err}"
+        );
+        let err =
+            PageInput::from_value(json!({"digitalData": {}, "url": "/thank-you"})).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "$.url: \"/thank-you\" is not an absolute http(s) URL: relative URL without a base"
+        );
+        let page = PageInput::from_value(
+            json!({"digitalData": {}, "language": "ru-RU", "html": "<p>x</p>"}),
+        )
+        .unwrap();
+        assert_eq!(page.language.as_deref(), Some("ru-RU"));
+        assert_eq!(page.html.as_deref(), Some("<p>x</p>"));
     }
 
     #[test]

@@ -10,10 +10,6 @@
 //! `HashMap` seeds; `Math.random` is seeded on first use, after the page
 //! starts, from the host's random source.
 
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
-
 use wasmtime::{Engine, Instance, Linker, Module, Store, Val};
 use wasmtime_wizer::{InstanceState, SnapshotVal, ValType, Wizer};
 
@@ -22,19 +18,6 @@ use crate::host::HostState;
 
 /// The guest export that builds the world before the snapshot.
 const PREPARE: &str = "hb_prepare";
-
-/// Runs a future whose every step is ready at once (Wizer's snapshot reads
-/// a live instance; nothing in it waits).
-fn block_on<F: Future>(future: F) -> Option<F::Output> {
-    let mut future = pin!(future);
-    let mut context = Context::from_waker(Waker::noop());
-    for _ in 0..1_000_000 {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
-            return Some(output);
-        }
-    }
-    None
-}
 
 struct Prepared<'a> {
     store: &'a mut Store<HostState>,
@@ -106,8 +89,8 @@ pub(crate) fn prepared_wasm(
         instance,
         missing: None,
     };
-    let snapshot = block_on(wizer.snapshot(&cx, &mut state))
-        .ok_or_else(|| SandboxError::Engine("snapshot: the snapshot did not complete".to_owned()))?
+    // Wizer's snapshot reads a live instance: nothing in it waits.
+    let snapshot = pollster::block_on(wizer.snapshot(&cx, &mut state))
         .map_err(|e| fail("writing the snapshot", &e))?;
     if let Some(missing) = state.missing {
         return Err(SandboxError::Engine(format!(

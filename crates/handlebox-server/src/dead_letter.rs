@@ -6,9 +6,8 @@
 //! (`0600`): pages hold personal data, and cookies can be left out.
 
 use std::collections::VecDeque;
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -147,21 +146,17 @@ impl DeadLetters {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file, readable by the
-/// owner only; the temporary file does not outlive a failure.
+/// Writes `bytes` to `path` through a temporary file in the same
+/// directory (`tempfile` creates it readable by the owner only and removes
+/// it on failure), so that `path` is complete or absent.
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let temp = path.with_extension("json.tmp");
-    let written = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&temp)
-        .and_then(|mut file| file.write_all(bytes))
-        .and_then(|()| fs::rename(&temp, path));
-    if written.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    written
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut temp = tempfile::Builder::new()
+        .prefix(".dead-letter-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    temp.write_all(bytes)?;
+    temp.persist(path).map(drop).map_err(|e| e.error)
 }
 
 /// The page without its `cookies`; a body that is not a JSON object is kept

@@ -3,9 +3,10 @@
 //! expected and actual differ.
 
 use handlebox_pipeline::js::same;
+use handlebox_pipeline::{EventResult, HandlerErrorResult, PageResult};
 use serde_json::Value;
 
-use super::model::{CallPattern, EventRef, Expect};
+use crate::file::{CallPattern, EventRef, Expect};
 
 /// Whether `actual` has everything `pattern` has (objects: these keys with
 /// matching values; arrays: the same length, element by element).
@@ -98,30 +99,30 @@ fn describe(pattern: &CallPattern) -> String {
     }
 }
 
-fn find_event<'a>(result: &'a Value, event: &EventRef) -> Option<&'a Value> {
-    let events = result.get("events")?.as_array()?;
+fn find_event<'a>(result: &'a PageResult, event: &EventRef) -> Option<&'a EventResult> {
     match event {
-        EventRef::Index(i) => events
-            .iter()
-            .find(|e| e["index"].as_u64() == Some(*i as u64)),
-        EventRef::Name(name) => events.iter().find(|e| e["name"].as_str() == Some(name)),
+        EventRef::Index(i) => result.events.iter().find(|e| e.index == Some(*i)),
+        EventRef::Name(name) => result.events.iter().find(|e| e.name == *name),
     }
 }
 
-/// Every way `result` (a Result as JSON) falls short of `expect`.
-pub fn check(expect: &Expect, result: &Value) -> Vec<String> {
+/// An error as the Result's JSON writes it.
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|e| format!("(not encodable: {e})"))
+}
+
+/// Every way `result` falls short of `expect`.
+pub fn check(expect: &Expect, result: &PageResult) -> Vec<String> {
     let mut failures = Vec::new();
-    let calls = result["calls"].as_array().cloned().unwrap_or_default();
+    let calls = &result.calls;
     if let Some(expected) = &expect.calls {
-        failures.extend(compare_calls(expected, &calls));
+        failures.extend(compare_calls(expected, calls));
     }
-    if let Some(loader) = &expect.loader
-        && !same(loader, &result["loader"])
+    let loader = Value::from(result.loader.clone());
+    if let Some(expected) = &expect.loader
+        && !same(expected, &loader)
     {
-        failures.push(format!(
-            "loader: expected {loader}, got {}",
-            result["loader"]
-        ));
+        failures.push(format!("loader: expected {expected}, got {loader}"));
     }
     for pattern in &expect.contains {
         if !calls.iter().any(|c| matches(pattern, c)) {
@@ -159,20 +160,18 @@ pub fn check(expect: &Expect, result: &Value) -> Vec<String> {
             failures.push(format!("{}: no such event was processed", variable.event));
             continue;
         };
-        let found = event["variables"].as_array().and_then(|vars| {
-            vars.iter().find(|v| {
-                v["prop"].as_str() == Some(variable.prop.as_str())
-                    && variable
-                        .product
-                        .as_deref()
-                        .is_none_or(|p| v["product"].as_str() == Some(p))
-            })
+        let found = event.variables.iter().find(|v| {
+            v.prop == variable.prop
+                && variable
+                    .product
+                    .as_deref()
+                    .is_none_or(|p| v.product.as_deref() == Some(p))
         });
         match found {
-            Some(v) if same(&v["value"], &variable.value) => {}
+            Some(v) if same(&v.value, &variable.value) => {}
             Some(v) => failures.push(format!(
                 "{}: variable {} is {}, expected {}",
-                variable.event, variable.prop, v["value"], variable.value
+                variable.event, variable.prop, v.value, variable.value
             )),
             None => failures.push(format!(
                 "{}: variable {} was not set (expected {})",
@@ -185,16 +184,12 @@ pub fn check(expect: &Expect, result: &Value) -> Vec<String> {
             failures.push(format!("{}: no such event was processed", error.event));
             continue;
         };
-        let errors = event["errors"].as_array().cloned().unwrap_or_default();
-        let hit = errors.iter().any(|e| {
-            error
-                .kind
-                .as_deref()
-                .is_none_or(|k| e["kind"].as_str() == Some(k))
+        let hit = event.errors.iter().any(|e: &HandlerErrorResult| {
+            error.kind.is_none_or(|k| e.kind == k)
                 && error
                     .message
                     .as_deref()
-                    .is_none_or(|m| e["message"].as_str().is_some_and(|text| text.contains(m)))
+                    .is_none_or(|m| e.message.contains(m))
         });
         if !hit {
             failures.push(format!(
@@ -202,29 +197,25 @@ pub fn check(expect: &Expect, result: &Value) -> Vec<String> {
                 error.event,
                 error
                     .kind
-                    .as_deref()
-                    .map(|k| format!(" of kind {k}"))
+                    .map(|k| format!(" of kind {}", k.as_str()))
                     .unwrap_or_default(),
                 error
                     .message
                     .as_deref()
                     .map(|m| format!(" containing {m:?}"))
                     .unwrap_or_default(),
-                if errors.is_empty() {
+                if event.errors.is_empty() {
                     "none".to_owned()
                 } else {
-                    Value::Array(errors).to_string()
+                    json(&event.errors)
                 }
             ));
         }
     }
     if expect.no_errors {
-        for event in result["events"].as_array().into_iter().flatten() {
-            for e in event["errors"].as_array().into_iter().flatten() {
-                failures.push(format!(
-                    "unexpected error on {:?}: {e}",
-                    event["name"].as_str().unwrap_or("")
-                ));
+        for event in &result.events {
+            for e in &event.errors {
+                failures.push(format!("unexpected error on {:?}: {}", event.name, json(e)));
             }
         }
     }

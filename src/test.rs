@@ -1,0 +1,91 @@
+//! `handlebox test PATH…`: finds the test files and prints what
+//! `handlebox-cases` reports, closed by `N passed, M failed`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use handlebox_cases::{Runner, Tally, junit};
+use handlebox_sandbox::{Sandbox, SandboxConfig};
+
+use crate::error::CliError;
+use crate::files;
+
+/// Arguments of `handlebox test`.
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Test files, or directories searched for `*.test.json`.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Record the actual calls into cases marked `"snapshot": true`.
+    #[arg(long)]
+    update: bool,
+    /// `pretty` for people; `junit` prints JUnit XML on stdout (the
+    /// per-case lines then go to stderr).
+    #[arg(long, value_enum, default_value_t = TestFormat::Pretty)]
+    format: TestFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TestFormat {
+    Pretty,
+    Junit,
+}
+
+/// Runs `handlebox test`; exit 0 only when every case passes.
+pub fn run(args: TestArgs) -> Result<ExitCode, CliError> {
+    let mut paths = Vec::new();
+    for path in &args.paths {
+        collect(path, &mut paths)?;
+    }
+    if paths.is_empty() {
+        return Err(CliError::Input(format!(
+            "no *.test.json files under {}",
+            args.paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let sandbox = Sandbox::new(SandboxConfig::default())?;
+    let kinds = files::kinds();
+    let mut runner = Runner::new(sandbox, &kinds);
+    let mut reports = Vec::new();
+    for path in paths {
+        reports.extend(runner.file(&path, args.update));
+    }
+    let lines = handlebox_cases::lines(&reports);
+    let summary = handlebox_cases::summary(&reports);
+    match args.format {
+        TestFormat::Pretty => print!("{lines}\n{summary}\n"),
+        TestFormat::Junit => {
+            eprint!("{lines}\n{summary}\n");
+            print!("{}", junit::render(&reports));
+        }
+    }
+    Ok(if Tally::of(reports.iter()).failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), CliError> {
+    if path.is_file() {
+        out.push(path.to_owned());
+        return Ok(());
+    }
+    let entries = std::fs::read_dir(path)
+        .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
+    let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for entry in entries {
+        if entry.is_dir() {
+            collect(&entry, out)?;
+        } else if entry.to_string_lossy().ends_with(".test.json") {
+            out.push(entry);
+        }
+    }
+    Ok(())
+}
