@@ -8,7 +8,7 @@ mod workload;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use handlebox_flocktory::FlocktoryKind;
-use handlebox_pipeline::{PageInput, Pipeline, config};
+use handlebox_pipeline::{Page, Pipeline, config};
 use handlebox_sandbox::{Sandbox, SandboxConfig};
 
 const SHOP: &str = include_str!("../fixtures/configs/shop.json");
@@ -19,8 +19,8 @@ fn pipeline(c: &mut Criterion) {
     let sandbox = Sandbox::new(SandboxConfig::default()).expect("sandbox");
     let configs = config::parse(SHOP).expect("shop config");
     let pipeline = Pipeline::new(&sandbox, configs, &[&FlocktoryKind]).expect("pipeline");
-    let typical = PageInput::parse(TYPICAL).expect("typical page");
-    let session = PageInput::parse(SESSION).expect("session page");
+    let typical = Page::parse(TYPICAL).expect("typical page");
+    let session = Page::parse(SESSION).expect("session page");
 
     c.bench_function("typical thank-you page end to end", |b| {
         b.iter(|| pipeline.process(&typical))
@@ -31,9 +31,9 @@ fn pipeline(c: &mut Criterion) {
 
     let mixed_configs = config::parse(workload::CONFIG).expect("mixed config");
     let mixed = Pipeline::new(&sandbox, mixed_configs, &[&FlocktoryKind]).expect("pipeline");
-    let pages: Vec<PageInput> = workload::pages(100)
+    let pages: Vec<Page> = workload::pages(100)
         .iter()
-        .map(|text| PageInput::parse(text).expect("workload page"))
+        .map(|text| Page::parse(text).expect("workload page"))
         .collect();
     let mut group = c.benchmark_group("mixed shop workload");
     group.throughput(Throughput::Elements(pages.len() as u64));

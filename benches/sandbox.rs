@@ -4,17 +4,17 @@
 //! request for the 20 calls). Inputs come from `fixtures/`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use handlebox_pipeline::PageInput;
-use handlebox_sandbox::{HandlerSpec, Project, Sandbox, SandboxConfig, Scope, Step};
+use handlebox_pipeline::Page;
+use handlebox_sandbox::{HandlerSet, HandlerSpec, Sandbox, SandboxConfig, Scope, Step};
 use serde_json::{Value, json};
 
 const PAGE: &str = include_str!("../fixtures/pages/thank-you.json");
 const SPOT: &str = include_str!("../fixtures/handlers/spot.js");
 const PRODUCT_ID: &str = include_str!("../fixtures/handlers/product-id-by-region.js");
 
-fn setup() -> (Project, PageInput, Value) {
+fn setup() -> (HandlerSet, Page, Value) {
     let sandbox = Sandbox::new(SandboxConfig::default()).expect("sandbox");
-    let project = Project::compile(
+    let project = HandlerSet::compile(
         &sandbox,
         vec![
             HandlerSpec::variable("spot", SPOT),
@@ -22,7 +22,7 @@ fn setup() -> (Project, PageInput, Value) {
         ],
     )
     .expect("handlers compile");
-    let page = PageInput::parse(PAGE).expect("fixture page");
+    let page = Page::parse(PAGE).expect("fixture page");
     let event = json!({
         "name": "Completed Transaction",
         "category": "Ecommerce",

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use handlebox_pipeline::{PageInput, event_name, products_of};
+use handlebox_pipeline::{Page, event_name, products_of};
 use handlebox_sandbox::{
-    CallOutcome, ErrorInfo, HandlerSpec, Limits, Project, Sandbox, SandboxConfig, SandboxError,
+    CallOutcome, ErrorInfo, HandlerSet, HandlerSpec, Limits, Sandbox, SandboxConfig, SandboxError,
     Scope, finish_json,
 };
 use serde_json::{Map, Value, json};
@@ -96,7 +96,7 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
         count_fuel: args.fuel,
         ..SandboxConfig::default()
     })?;
-    let outcome = match Project::compile(&sandbox, vec![spec]) {
+    let outcome = match HandlerSet::compile(&sandbox, vec![spec]) {
         Ok(project) => project.open_page(&page.sandbox_data())?.call(0, &arg)?,
         Err(SandboxError::Compile(errors)) => CallOutcome {
             error: errors.errors.into_iter().next().map(|(_, e)| e),
@@ -132,7 +132,7 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
 }
 
 /// The event (or product) the handler is called with, and words for it.
-fn pick_argument(page: &PageInput, args: &EvalArgs) -> Result<(Value, String), CliError> {
+fn pick_argument(page: &Page, args: &EvalArgs) -> Result<(Value, String), CliError> {
     let events = page.events();
     let event = match &args.event {
         Some(name) => events
@@ -180,7 +180,7 @@ fn pick_argument(page: &PageInput, args: &EvalArgs) -> Result<(Value, String), C
 
 /// An event without products of its own takes the page's transaction or
 /// cart, as the pipeline's enrichment would for the usual events.
-fn with_page_products(mut event: Value, page: &PageInput) -> Value {
+fn with_page_products(mut event: Value, page: &Page) -> Value {
     if products_of(&event).is_empty()
         && let Some(object) = event.as_object_mut()
     {

@@ -5,7 +5,7 @@ use std::path::Path;
 use handlebox_flocktory::FlocktoryKind;
 use handlebox_pipeline::config::{self, ConfigError};
 use handlebox_pipeline::{
-    BuildError, IntegrationConfig, IntegrationKind, PageError, PageInput, Pipeline,
+    BuildError, IntegrationConfig, IntegrationKind, Page, PageError, Pipeline,
 };
 use handlebox_sandbox::Sandbox;
 
@@ -21,12 +21,12 @@ pub fn read_text(path: &Path, what: &str) -> Result<String, CliError> {
 }
 
 /// Reads a page file, or the demo page when `path` is `None`.
-pub fn read_page(path: Option<&Path>) -> Result<PageInput, CliError> {
+pub fn read_page(path: Option<&Path>) -> Result<Page, CliError> {
     let (text, name) = match path {
         Some(path) => (read_text(path, "page file")?, path.display().to_string()),
         None => (DEMO_PAGE.to_owned(), "the built-in demo page".to_owned()),
     };
-    PageInput::parse(&text).map_err(|e| match e {
+    Page::parse(&text).map_err(|e| match e {
         PageError::Json(message) => CliError::Input(format!("{name} is not valid JSON: {message}")),
         shape => CliError::Input(format!("{name}: {shape}")),
     })

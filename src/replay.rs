@@ -17,7 +17,7 @@ use std::sync::{Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use handlebox_pipeline::{PageError, PageInput, PageResult, Pipeline};
+use handlebox_pipeline::{Page, PageError, PageResult, Pipeline};
 use serde_json::{Value, json};
 
 use crate::error::CliError;
@@ -332,7 +332,7 @@ fn process(pipeline: &Pipeline, item: Item, format: Format) -> Done {
 
 fn process_page(pipeline: &Pipeline, item: Item, format: Format) -> Done {
     let page = item.text.and_then(|text| {
-        PageInput::parse(&text).map_err(|e| match e {
+        Page::parse(&text).map_err(|e| match e {
             PageError::Json(message) => format!("not valid JSON: {message}"),
             shape => shape.to_string(),
         })

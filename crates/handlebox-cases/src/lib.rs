@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use handlebox_pipeline::{IntegrationKind, PageInput, PageResult, Pipeline, config};
+use handlebox_pipeline::{IntegrationKind, Page, PageResult, Pipeline, config};
 use handlebox_sandbox::Sandbox;
 use serde_json::Value;
 
@@ -216,7 +216,7 @@ impl<'k> Runner<'k> {
             None => return Err("the config could not be loaded".to_owned()),
         };
         let page = load_json(page, "page")
-            .and_then(|value| PageInput::from_value(value).map_err(|e| format!("page: {e}")))?;
+            .and_then(|value| Page::from_value(value).map_err(|e| format!("page: {e}")))?;
         Ok(pipeline.process(&page))
     }
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use handlebox_flocktory::FlocktoryKind;
 use handlebox_pipeline::js::same;
-use handlebox_pipeline::{HandlerErrorResult, IntegrationConfig, PageInput, PageResult, Pipeline};
+use handlebox_pipeline::{HandlerErrorResult, IntegrationConfig, Page, PageResult, Pipeline};
 use handlebox_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Map, Value, json};
 
@@ -31,7 +31,7 @@ fn cases() -> Value {
     serde_json::from_str(&text).expect("conformance JSON")
 }
 
-fn page_of(case: &Value, default_url: &str) -> PageInput {
+fn page_of(case: &Value, default_url: &str) -> Page {
     let digital_data = case["digitalData"].clone();
     let url = case
         .get("url")
@@ -54,7 +54,7 @@ fn page_of(case: &Value, default_url: &str) -> PageInput {
             page.insert(key.into(), value.clone());
         }
     }
-    PageInput::from_value(Value::Object(page)).expect("a valid page")
+    Page::from_value(Value::Object(page)).expect("a valid page")
 }
 
 /// What the reference logged (`errors`) against what Handlebox reported.

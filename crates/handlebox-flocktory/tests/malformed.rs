@@ -3,7 +3,7 @@
 //! pages are generated from a fixed seed, so a failure reproduces.
 
 use handlebox_flocktory::FlocktoryKind;
-use handlebox_pipeline::{PageInput, Pipeline, config};
+use handlebox_pipeline::{Page, Pipeline, config};
 use handlebox_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Map, Value, json};
 
@@ -144,7 +144,7 @@ fn random_malformed_pages_never_panic_and_lose_no_event() {
     let (mut calls, mut warnings) = (0, 0);
     for round in 0..400 {
         let json = page(&mut r);
-        let Ok(input) = PageInput::from_value(json.clone()) else {
+        let Ok(input) = Page::from_value(json.clone()) else {
             continue;
         };
         let pipeline = if round % 4 == 0 {

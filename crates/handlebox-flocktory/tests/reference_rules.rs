@@ -16,7 +16,7 @@
 use std::sync::OnceLock;
 
 use handlebox_flocktory::FlocktoryKind;
-use handlebox_pipeline::{IntegrationConfig, PageInput, PageResult, Pipeline};
+use handlebox_pipeline::{IntegrationConfig, Page, PageResult, Pipeline};
 use handlebox_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Map, Value, json};
 
@@ -39,7 +39,7 @@ fn process(options: Value, digital_data: Value) -> PageResult {
         options,
     }];
     let pipeline = Pipeline::new(sandbox(), config, &[&FlocktoryKind]).expect("config");
-    let page = PageInput::from_value(json!({
+    let page = Page::from_value(json!({
         "digitalData": digital_data,
         "url": "https://shop.example/thank-you"
     }))

@@ -6,27 +6,27 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use boa_engine::{Context, JsNativeError, JsResult, JsValue, js_string};
-use handlebox_protocol::PageText;
+use handlebox_protocol::PageContextText;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
 /// One page's data, `digitalData` split at its top level once read, and
 /// the top-level values read so far.
-struct PageData {
-    text: PageText,
+struct PageContext {
+    text: PageContextText,
     top: Option<HashMap<String, Box<RawValue>>>,
     parsed: HashMap<String, Value>,
     whole: Option<Value>,
 }
 
 thread_local! {
-    static DATA: RefCell<Option<PageData>> = const { RefCell::new(None) };
+    static DATA: RefCell<Option<PageContext>> = const { RefCell::new(None) };
 }
 
 /// Makes `text` the page the helpers read.
-pub(crate) fn open(text: PageText) {
+pub(crate) fn open(text: PageContextText) {
     DATA.with(|slot| {
-        *slot.borrow_mut() = Some(PageData {
+        *slot.borrow_mut() = Some(PageContext {
             text,
             top: None,
             parsed: HashMap::new(),

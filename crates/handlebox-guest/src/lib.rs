@@ -21,7 +21,7 @@ mod lint;
 mod plan;
 mod world;
 
-use handlebox_protocol::{ErrorInfo, ErrorKind, PageText, Request, Response};
+use handlebox_protocol::{ErrorInfo, ErrorKind, PageContextText, Request, Response};
 
 use world::World;
 
@@ -88,7 +88,7 @@ fn handle(request: Request) -> Response {
         Request::Compile { handlers, limits } => World::with(|world| Response::Checked {
             handlers: world.compile(handlers, limits),
         }),
-        Request::Open { page } => match serde_json::from_str::<PageText>(page.get()) {
+        Request::Open { page } => match serde_json::from_str::<PageContextText>(page.get()) {
             Ok(page) => World::with(|world| {
                 world.open(page);
                 Response::Ready

@@ -321,7 +321,7 @@ impl World {
     }
 
     /// Starts serving the page in `page`.
-    pub(crate) fn open(&mut self, page: handlebox_protocol::PageText) {
+    pub(crate) fn open(&mut self, page: handlebox_protocol::PageContextText) {
         data::open(page);
     }
 

@@ -3,7 +3,7 @@
 //! once in one project, and every problem reported at the integration and
 //! option it came from, in config order.
 
-use handlebox_sandbox::{HandlerCheck, Project, Sandbox, SandboxError};
+use handlebox_sandbox::{HandlerCheck, HandlerSet, Sandbox, SandboxError};
 
 use crate::config::{self, Finding, IntegrationConfig};
 use crate::integration::{IntegrationKind, OptionProblem};
@@ -36,7 +36,7 @@ pub(crate) fn build(
     let (project, checks) = if specs.is_empty() {
         (None, Vec::new())
     } else {
-        let (project, checks) = Project::build(sandbox, specs)?;
+        let (project, checks) = HandlerSet::build(sandbox, specs)?;
         (Some(project), checks)
     };
     let (report, integrations) = report(reads, &checks);

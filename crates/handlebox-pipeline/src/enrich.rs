@@ -9,7 +9,7 @@ use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value, json};
 use url::{Url, form_urlencoded};
 
-use crate::{PageInput, event_name, js};
+use crate::{Page, event_name, js};
 
 /// `Viewed Product Category` → `Viewed Product Listing`, `Searched` →
 /// `Searched Products`; other names unchanged.
@@ -69,7 +69,7 @@ impl Edits {
 /// anything changed.
 pub fn before_viewed_page(
     dd: &mut Map<String, Value>,
-    page: &PageInput,
+    page: &Page,
     uuid: impl FnOnce() -> String,
 ) -> bool {
     let mut edits = Edits::default();
@@ -439,10 +439,10 @@ fn campaign(query: &str) -> Option<Value> {
 mod tests {
     use super::*;
 
-    fn page(url: &str) -> PageInput {
-        PageInput {
+    fn page(url: &str) -> Page {
+        Page {
             url: url.to_owned(),
-            ..PageInput::default()
+            ..Page::default()
         }
     }
 

@@ -1,6 +1,6 @@
 //! SegmentStream's event pipeline around the Handlebox sandbox.
 //!
-//! Data flows one way: a [`PageInput`] (read by [`page`]) runs through a
+//! Data flows one way: a [`Page`] (read by [`page`]) runs through a
 //! [`Pipeline`] built from a project config ([`config`]) and the
 //! [`IntegrationKind`]s the caller offers; every event is enriched
 //! ([`enrich`], [`cart`]), passed through the project's handlers in the
@@ -26,7 +26,7 @@ pub use integration::{
     Configured, Integration, IntegrationKind, IntegrationPage, OptionProblem, Tracked,
 };
 pub use json_error::JsonError;
-pub use page::{PageError, PageInput, event_name, products_of};
+pub use page::{Page, PageError, event_name, products_of};
 pub use page_run::PAGE;
 pub use pipeline::{Budget, BuildError, CheckReport, ConfigProblem, DEFAULT_MAX_EVENTS, Pipeline};
 pub use result::{

@@ -2,7 +2,7 @@
 //! `{digitalData, url, cookies, globals, dataLayer, referrer, title,
 //! userAgent}`. Every shape error names the path it is about.
 
-use handlebox_sandbox::PageData;
+use handlebox_sandbox::PageContext;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use url::Url;
@@ -18,10 +18,10 @@ pub type PageError = JsonError;
 
 /// One page as given to the pipeline.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct PageInput {
+pub struct Page {
     /// The page's `digitalData`, with its `events` array.
     pub digital_data: Map<String, Value>,
-    /// The page URL, resolved (see [`PageInput::from_value`]).
+    /// The page URL, resolved (see [`Page::from_value`]).
     pub url: String,
     /// Raw cookie values by name.
     pub cookies: Map<String, Value>,
@@ -41,7 +41,7 @@ pub struct PageInput {
     pub html: Option<String>,
 }
 
-impl PageInput {
+impl Page {
     /// Reads a page from JSON text.
     pub fn parse(text: &str) -> Result<Self, PageError> {
         let value: Value =
@@ -60,9 +60,9 @@ impl PageInput {
         let (mut page, dd_path) = if top.contains_key("digitalData") {
             (Self::wrapped(top)?, "$.digitalData")
         } else {
-            let page = PageInput {
+            let page = Page {
                 digital_data: top,
-                ..PageInput::default()
+                ..Page::default()
             };
             (page, "$")
         };
@@ -109,7 +109,7 @@ impl PageInput {
                 format!("{url:?} is not an absolute http(s) URL: {why}"),
             ));
         }
-        Ok(PageInput {
+        Ok(Page {
             digital_data: file.digital_data,
             url,
             cookies,
@@ -133,8 +133,8 @@ impl PageInput {
     }
 
     /// What the sandbox's helpers read for this page.
-    pub fn sandbox_data(&self) -> PageData {
-        PageData {
+    pub fn sandbox_data(&self) -> PageContext {
+        PageContext {
             digital_data: Value::Object(self.digital_data.clone()),
             url: self.url.clone(),
             cookies: self.cookies.clone(),
@@ -248,18 +248,17 @@ mod tests {
 
     #[test]
     fn bare_digital_data_takes_its_url_from_the_page() {
-        let page = PageInput::from_value(
-            json!({"page": {"url": "https://a.example/x?y=1"}, "events": []}),
-        )
-        .unwrap();
+        let page =
+            Page::from_value(json!({"page": {"url": "https://a.example/x?y=1"}, "events": []}))
+                .unwrap();
         assert_eq!(page.url, "https://a.example/x?y=1");
-        let page = PageInput::from_value(json!({"page": {"url": "/relative"}})).unwrap();
+        let page = Page::from_value(json!({"page": {"url": "/relative"}})).unwrap();
         assert_eq!(page.url, DEFAULT_URL);
     }
 
     #[test]
     fn wrapped_page_reads_every_field() {
-        let page = PageInput::from_value(json!({
+        let page = Page::from_value(json!({
             "digitalData": {"events": [{"name": "Viewed Page"}]},
             "url": "https://shop.example/?utm_source=x",
             "cookies": {"_ga": "GA1"}, "globals": {"a": 1}, "dataLayer": [{}],
@@ -276,22 +275,21 @@ mod tests {
 
     #[test]
     fn shape_errors_name_the_path() {
-        let err =
-            PageInput::from_value(json!({"digitalData": {}, "cookies": {"_ga": 1}})).unwrap_err();
+        let err = Page::from_value(json!({"digitalData": {}, "cookies": {"_ga": 1}})).unwrap_err();
         assert_eq!(
             err.to_string(),
             "$.cookies._ga: a cookie value must be a string"
         );
-        let err = PageInput::from_value(json!({"events": {}})).unwrap_err();
+        let err = Page::from_value(json!({"events": {}})).unwrap_err();
         assert_eq!(err.to_string(), "$.events: must be an array");
-        assert!(matches!(PageInput::parse("{"), Err(PageError::Json(_))));
-        assert!(PageInput::from_value(json!([1])).is_err());
-        let err = PageInput::from_value(json!({"digitalData": {}, "title": 3})).unwrap_err();
+        assert!(matches!(Page::parse("{"), Err(PageError::Json(_))));
+        assert!(Page::from_value(json!([1])).is_err());
+        let err = Page::from_value(json!({"digitalData": {}, "title": 3})).unwrap_err();
         assert_eq!(
             err.to_string(),
             "$.title: invalid type: integer `3`, expected a string"
         );
-        let err = PageInput::from_value(json!({"digitalData": null})).unwrap_err();
+        let err = Page::from_value(json!({"digitalData": null})).unwrap_err();
         assert!(
             err.to_string()
                 .starts_with("$.digitalData: invalid type: null"),
@@ -301,22 +299,20 @@ mod tests {
 
     #[test]
     fn a_wrapped_page_refuses_unknown_keys_and_relative_urls() {
-        let err = PageInput::from_value(json!({"digitalData": {}, "cookie": {}})).unwrap_err();
+        let err = Page::from_value(json!({"digitalData": {}, "cookie": {}})).unwrap_err();
         assert!(
             err.to_string()
                 .starts_with("$.cookie: unknown field `cookie`, expected one of"),
             "{err}"
         );
-        let err =
-            PageInput::from_value(json!({"digitalData": {}, "url": "/thank-you"})).unwrap_err();
+        let err = Page::from_value(json!({"digitalData": {}, "url": "/thank-you"})).unwrap_err();
         assert_eq!(
             err.to_string(),
             "$.url: \"/thank-you\" is not an absolute http(s) URL: relative URL without a base"
         );
-        let page = PageInput::from_value(
-            json!({"digitalData": {}, "language": "ru-RU", "html": "<p>x</p>"}),
-        )
-        .unwrap();
+        let page =
+            Page::from_value(json!({"digitalData": {}, "language": "ru-RU", "html": "<p>x</p>"}))
+                .unwrap();
         assert_eq!(page.language.as_deref(), Some("ru-RU"));
         assert_eq!(page.html.as_deref(), Some("<p>x</p>"));
     }

@@ -18,32 +18,34 @@ use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use handlebox_sandbox::{ErrorKind, Page, PageBudget, PageData, PlanCall, Step, finish_json};
+use handlebox_sandbox::{
+    ErrorKind, PageBudget, PageContext, PageWorld, PlanCall, Step, finish_json,
+};
 use serde_json::{Map, Value, json};
 
 use crate::integration::IntegrationPage;
 use crate::pipeline::{Budget, Pipeline};
 use crate::result::{EventResult, HandlerErrorResult, LogResult, PageResult, VariableResult};
-use crate::{PageInput, cart, clock, enrich, event_name, js};
+use crate::{Page, cart, clock, enrich, event_name, js};
 
 const VIEWED_PAGE: &str = "Viewed Page";
 
 impl Pipeline {
     /// Runs one page and returns every call and what happened to each event.
-    pub fn process(&self, page: &PageInput) -> PageResult {
+    pub fn process(&self, page: &Page) -> PageResult {
         run(self, page, &Arc::new(AtomicBool::new(false)))
     }
 
     /// [`Pipeline::process`], stopping at the next event or handler call
     /// once `cancelled` is set (its client went away): the events left are
     /// listed with an error, as for a spent budget.
-    pub fn process_until(&self, page: &PageInput, cancelled: &Arc<AtomicBool>) -> PageResult {
+    pub fn process_until(&self, page: &Page, cancelled: &Arc<AtomicBool>) -> PageResult {
         run(self, page, cancelled)
     }
 }
 
 /// Runs `input` through `pipeline`, until `cancelled` is set.
-fn run(pipeline: &Pipeline, input: &PageInput, cancelled: &Arc<AtomicBool>) -> PageResult {
+fn run(pipeline: &Pipeline, input: &Page, cancelled: &Arc<AtomicBool>) -> PageResult {
     PageRun::new(pipeline, input, cancelled).run()
 }
 
@@ -61,11 +63,11 @@ struct Pending {
 /// The state of one page while it runs.
 struct PageRun<'p> {
     pipeline: &'p Pipeline,
-    input: &'p PageInput,
+    input: &'p Page,
     /// What the sandbox's helpers read: the page's `digitalData` as
     /// enriched so far, and its context.
-    data: PageData,
-    sandbox: Option<Result<Page, String>>,
+    data: PageContext,
+    sandbox: Option<Result<PageWorld, String>>,
     dd_changed: bool,
     trackers: Vec<(Box<dyn IntegrationPage + 'p>, bool)>,
     result: PageResult,
@@ -80,7 +82,7 @@ struct PageRun<'p> {
 }
 
 impl<'p> PageRun<'p> {
-    fn new(pipeline: &'p Pipeline, input: &'p PageInput, cancelled: &'p Arc<AtomicBool>) -> Self {
+    fn new(pipeline: &'p Pipeline, input: &'p Page, cancelled: &'p Arc<AtomicBool>) -> Self {
         let trackers = pipeline
             .integrations
             .iter()

@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
-use handlebox_sandbox::{Project, Sandbox, SandboxError, Step};
+use handlebox_sandbox::{HandlerSet, Sandbox, SandboxError, Step};
 
 use crate::build;
 use crate::config::IntegrationConfig;
 use crate::integration::{Integration, IntegrationKind, OptionProblem};
-use crate::{PageInput, PageResult};
+use crate::{Page, PageResult};
 
 /// A problem of a config, naming the integration and the option.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +84,7 @@ pub(crate) struct Active {
 /// `Send + Sync`; one pipeline processes pages from many threads.
 pub struct Pipeline {
     pub(crate) integrations: Vec<Active>,
-    pub(crate) project: Option<Project>,
+    pub(crate) project: Option<HandlerSet>,
     pub(crate) warnings: Vec<String>,
     pub(crate) max_events: usize,
     pub(crate) budget: Budget,
@@ -167,7 +167,7 @@ impl Pipeline {
     #[cfg(feature = "tokio")]
     pub async fn process_async(
         self: std::sync::Arc<Self>,
-        page: PageInput,
+        page: Page,
     ) -> Result<PageResult, tokio::task::JoinError> {
         tokio::task::spawn_blocking(move || self.process(&page)).await
     }

@@ -2,7 +2,7 @@
 //! deadlines; every later event still reports it, and still goes out.
 
 use handlebox_pipeline::{Configured, Integration, IntegrationPage, OptionProblem, Tracked};
-use handlebox_pipeline::{IntegrationConfig, IntegrationKind, PageInput, Pipeline};
+use handlebox_pipeline::{IntegrationConfig, IntegrationKind, Page, Pipeline};
 use handlebox_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Map, Value, json};
 
@@ -73,7 +73,7 @@ fn a_handler_over_its_limits_twice_is_not_run_again_on_the_page() {
         .collect();
     let mut all = vec![json!({"name": "Viewed Page"})];
     all.extend(events);
-    let page = PageInput::from_value(json!({"events": all})).expect("page");
+    let page = Page::from_value(json!({"events": all})).expect("page");
     let result = pipeline.process(&page);
     assert_eq!(result.events.len(), 7);
     assert_eq!(result.calls.len(), 7, "every event still goes out");
@@ -124,7 +124,7 @@ fn digital_data_is_sent_again_only_when_an_event_changed_it() {
         json!({"name": "Updated Cart", "cart": cart}),
         json!({"name": "Viewed Page"}),
     ]);
-    let page = PageInput::from_value(json!({"version": "1.1.3", "cart": cart, "events": events}))
+    let page = Page::from_value(json!({"version": "1.1.3", "cart": cart, "events": events}))
         .expect("page");
     let result = pipeline.process(&page);
     let seen: Vec<Value> = result
@@ -146,10 +146,10 @@ fn digital_data_is_sent_again_only_when_an_event_changed_it() {
 fn compiled_projects_are_shared_across_threads() {
     fn shared<T: Send + Sync>() {}
     shared::<Pipeline>();
-    shared::<handlebox_sandbox::Project>();
+    shared::<handlebox_sandbox::HandlerSet>();
     shared::<handlebox_sandbox::Sandbox>();
     fn sent<T: Send>() {}
-    sent::<handlebox_sandbox::Page>();
+    sent::<handlebox_sandbox::PageWorld>();
 }
 
 #[test]
@@ -170,7 +170,7 @@ fn events_past_the_page_limit_are_reported_not_processed() {
     let events: Vec<Value> = (0..5)
         .map(|i| json!({"name": format!("Event {i}")}))
         .collect();
-    let page = PageInput::from_value(json!({"events": events})).expect("page");
+    let page = Page::from_value(json!({"events": events})).expect("page");
     let result = pipeline.process(&page);
     assert_eq!(
         result.events.len(),

@@ -3,7 +3,9 @@
 //! handlers.md's list, and this test holds them to the same answer.
 
 use handlebox_pipeline::products_of;
-use handlebox_sandbox::{HandlerSpec, PageData, Project, Sandbox, SandboxConfig, Scope, Step};
+use handlebox_sandbox::{
+    HandlerSet, HandlerSpec, PageContext, Sandbox, SandboxConfig, Scope, Step,
+};
 use serde_json::{Value, json};
 
 fn events() -> Vec<Value> {
@@ -29,8 +31,8 @@ fn guest_and_host_find_the_same_products() {
     })
     .expect("sandbox");
     let spec = HandlerSpec::variable("id", "return product.id;").with_scope(Scope::Product);
-    let project = Project::compile(&sandbox, vec![spec]).expect("compiles");
-    let mut page = project.open_page(&PageData::default()).expect("page");
+    let project = HandlerSet::compile(&sandbox, vec![spec]).expect("compiles");
+    let mut page = project.open_page(&PageContext::default()).expect("page");
     let steps = [Step::ProductVariable {
         handler: 0,
         prop: "seen".to_owned(),

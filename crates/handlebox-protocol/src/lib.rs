@@ -56,7 +56,7 @@ pub struct HandlerSource {
 /// The page a guest instance serves: everything the helpers can read.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PageData {
+pub struct PageContext {
     /// The page's `digitalData`, read by `_digitalData`.
     pub digital_data: Value,
     /// The page URL, read by `_queryParam`.
@@ -83,11 +83,11 @@ pub struct GuestLimits {
     pub max_call_depth: usize,
 }
 
-/// The page as the guest reads it: the same JSON as [`PageData`], with each
+/// The page as the guest reads it: the same JSON as [`PageContext`], with each
 /// part kept as text until a handler reads it.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PageText {
+pub struct PageContextText {
     /// The page's `digitalData`.
     pub digital_data: Box<RawValue>,
     /// The page URL.
@@ -176,7 +176,7 @@ pub enum Request {
     },
     /// Start serving one page; answered by [`Response::Ready`].
     Open {
-        /// The page, as the JSON of [`PageData`] (read as [`PageText`]).
+        /// The page, as the JSON of [`PageContext`] (read as [`PageContextText`]).
         page: Box<RawValue>,
     },
     /// Run one handler; answered by [`Response::Called`].

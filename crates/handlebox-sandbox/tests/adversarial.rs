@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{page, run, sandbox, value};
-use handlebox_sandbox::{ErrorKind, HandlerSpec, Project};
+use handlebox_sandbox::{ErrorKind, HandlerSet, HandlerSpec};
 use serde_json::json;
 
 /// Far above the 50 ms deadline, far below "hung": the call did stop.
@@ -135,7 +135,7 @@ fn prototype_and_global_changes_never_reach_another_page() {
             "return [typeof ({}).polluted, typeof [].extra, typeof leak, JSON.stringify({a: 1})];",
         ),
     ];
-    let project = Project::compile(sandbox(), specs).unwrap();
+    let project = HandlerSet::compile(sandbox(), specs).unwrap();
     let mut first = project.open_page(&page()).unwrap();
     assert_eq!(
         first
@@ -217,7 +217,7 @@ fn a_trap_costs_one_instance_and_the_page_goes_on() {
             "return _digitalData('website.redesign') ? 'redesign' : 'old';",
         ),
     ];
-    let project = Project::compile(sandbox(), specs).unwrap();
+    let project = HandlerSet::compile(sandbox(), specs).unwrap();
     let mut page = project.open_page(&page()).unwrap();
     assert_eq!(
         page.call(0, &json!({})).unwrap().error.unwrap().kind,

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{run, sandbox, value};
-use handlebox_sandbox::{ErrorKind, HandlerSpec, Project, finish_json};
+use handlebox_sandbox::{ErrorKind, HandlerSet, HandlerSpec, finish_json};
 use serde_json::{Value, json};
 
 #[test]
@@ -220,7 +220,7 @@ fn expression(rng: &mut Rng, depth: u32) -> String {
 
 #[test]
 fn generated_programs_never_make_the_engine_fail() {
-    let project = Project::compile(
+    let project = HandlerSet::compile(
         sandbox(),
         vec![HandlerSpec::variable(
             "generated",

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{compile_error, run, run_spec, sandbox};
-use handlebox_sandbox::{ErrorKind, HandlerSpec, PageData, Project, SandboxError};
+use handlebox_sandbox::{ErrorKind, HandlerSet, HandlerSpec, PageContext, SandboxError};
 use serde_json::json;
 
 #[test]
@@ -52,7 +52,7 @@ fn every_broken_handler_of_a_project_is_reported() {
         HandlerSpec::variable("bad one", "return ("),
         HandlerSpec::variable("bad two", "function (e) { return }}"),
     ];
-    let Err(SandboxError::Compile(errors)) = Project::compile(sandbox(), specs) else {
+    let Err(SandboxError::Compile(errors)) = HandlerSet::compile(sandbox(), specs) else {
         panic!("must not compile");
     };
     let labels: Vec<_> = errors.errors.iter().map(|(l, _)| l.as_str()).collect();
@@ -166,10 +166,10 @@ fn deep_or_huge_input_is_refused() {
     assert_eq!(error.kind, ErrorKind::Input);
 
     let project =
-        Project::compile(sandbox(), vec![HandlerSpec::variable("x", "return 1")]).unwrap();
-    let page = PageData {
+        HandlerSet::compile(sandbox(), vec![HandlerSpec::variable("x", "return 1")]).unwrap();
+    let page = PageContext {
         digital_data: json!({"blob": "x".repeat(2 << 20)}),
-        ..PageData::default()
+        ..PageContext::default()
     };
     assert!(matches!(
         project.open_page(&page),
@@ -180,8 +180,8 @@ fn deep_or_huge_input_is_refused() {
 #[test]
 fn calling_a_missing_handler_is_an_error_not_a_panic() {
     let project =
-        Project::compile(sandbox(), vec![HandlerSpec::variable("x", "return 1")]).unwrap();
-    let mut page = project.open_page(&PageData::default()).unwrap();
+        HandlerSet::compile(sandbox(), vec![HandlerSpec::variable("x", "return 1")]).unwrap();
+    let mut page = project.open_page(&PageContext::default()).unwrap();
     assert!(matches!(
         page.call(3, &json!({})),
         Err(SandboxError::NoSuchHandler { index: 3, count: 1 })

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{page, run, run_spec, sandbox, value};
-use handlebox_sandbox::{ErrorKind, HandlerSpec, Project, Scope, SourceForm};
+use handlebox_sandbox::{ErrorKind, HandlerSet, HandlerSpec, Scope, SourceForm};
 use serde_json::{Map, json};
 
 #[test]
@@ -222,7 +222,7 @@ fn handlers_of_one_page_share_state_like_a_browser_tab() {
         "a",
         "globalThis.seen = (globalThis.seen || 0) + 1; return seen;",
     )];
-    let project = Project::compile(sandbox(), specs).unwrap();
+    let project = HandlerSet::compile(sandbox(), specs).unwrap();
     let mut page = project.open_page(&page()).unwrap();
     assert_eq!(page.call(0, &json!({})).unwrap().value, Some(json!(1)));
     assert_eq!(page.call(0, &json!({})).unwrap().value, Some(json!(2)));
@@ -232,7 +232,7 @@ fn handlers_of_one_page_share_state_like_a_browser_tab() {
 
 #[test]
 fn new_digital_data_is_seen_by_later_calls() {
-    let project = Project::compile(
+    let project = HandlerSet::compile(
         sandbox(),
         vec![HandlerSpec::variable(
             "a",
@@ -249,7 +249,7 @@ fn new_digital_data_is_seen_by_later_calls() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn async_entry_runs_pages_off_the_reactor() {
-    let project = Project::compile(
+    let project = HandlerSet::compile(
         sandbox(),
         vec![HandlerSpec::variable("a", "return event.n * 2")],
     )

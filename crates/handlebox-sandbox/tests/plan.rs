@@ -1,4 +1,4 @@
-//! An event's handler plan in one request ([`Page::run_event`]): the steps
+//! An event's handler plan in one request ([`PageWorld::run_event`]): the steps
 //! share one event object, each call is reported in order with its own
 //! cost, a trap costs only its own call, and strikes stop a hostile handler.
 
@@ -6,15 +6,15 @@ mod common;
 
 use common::{page, sandbox};
 use handlebox_sandbox::{
-    ErrorKind, EventOutcome, HandlerSpec, Page, Project, STRIKES, Scope, Step,
+    ErrorKind, EventOutcome, HandlerSet, HandlerSpec, PageWorld, STRIKES, Scope, Step,
 };
 use serde_json::{Map, Value, json};
 
-fn project(specs: Vec<HandlerSpec>) -> Project {
-    Project::compile(sandbox(), specs).expect("handlers compile")
+fn project(specs: Vec<HandlerSpec>) -> HandlerSet {
+    HandlerSet::compile(sandbox(), specs).expect("handlers compile")
 }
 
-fn open(project: &Project) -> Page {
+fn open(project: &HandlerSet) -> PageWorld {
     project.open_page(&page()).expect("page opens")
 }
 

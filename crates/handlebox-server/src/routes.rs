@@ -17,7 +17,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use handlebox_pipeline::{PAGE, PageInput, PageResult};
+use handlebox_pipeline::{PAGE, Page, PageResult};
 use handlebox_sandbox::ErrorKind;
 use serde_json::{Value, json};
 use tower_http::LatencyUnit;
@@ -217,7 +217,7 @@ async fn process(state: Arc<AppState>, id: String, body: Body) -> Result<Respons
             format!("the body is not valid JSON: {e}"),
         )
     })?;
-    let page = PageInput::from_value(value).map_err(|e| {
+    let page = Page::from_value(value).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "bad_page",
@@ -461,16 +461,6 @@ async fn method_not_allowed(request: Request) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn routes_are_labelled_by_pattern() {
-        assert_eq!(
-            route_of("/v1/projects/shop/process"),
-            "/v1/projects/{id}/process"
-        );
-        assert_eq!(route_of("/v1/process"), "/v1/process");
-        assert_eq!(route_of("/etc/passwd"), "other");
-    }
 
     #[test]
     fn secrets_compare_whole() {

@@ -198,6 +198,8 @@ async fn health_and_metrics_count_what_happened() {
     let page = std::fs::read(root().join("fixtures/pages/thank-you.json")).unwrap();
     send(&state, post("/v1/process", page), LOCAL).await;
     send(&state, post("/v1/process", "{not json"), LOCAL).await;
+    send(&state, post("/v1/projects/shop/process", "{}"), LOCAL).await;
+    send(&state, get("/etc/passwd"), LOCAL).await;
     let (status, text) = send(&state, get("/metrics"), LOCAL).await;
     assert_eq!(status, StatusCode::OK);
     let text = text.as_str().expect("metrics are text").to_owned();
@@ -208,6 +210,14 @@ async fn health_and_metrics_count_what_happened() {
         ),
         (
             "handlebox_http_requests_total{route=\"/v1/process\",status=\"400\"}",
+            1.0,
+        ),
+        (
+            "handlebox_http_requests_total{route=\"/v1/projects/{id}/process\",status=\"404\"}",
+            1.0,
+        ),
+        (
+            "handlebox_http_requests_total{route=\"other\",status=\"404\"}",
             1.0,
         ),
         ("handlebox_pages_total{project=\"default\"}", 1.0),

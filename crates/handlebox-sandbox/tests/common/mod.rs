@@ -7,7 +7,7 @@
 use std::sync::OnceLock;
 
 use handlebox_sandbox::{
-    CallOutcome, HandlerSpec, PageData, Project, Sandbox, SandboxConfig, SandboxError,
+    CallOutcome, HandlerSet, HandlerSpec, PageContext, Sandbox, SandboxConfig, SandboxError,
 };
 use serde_json::{Value, json};
 
@@ -25,11 +25,11 @@ pub fn sandbox() -> &'static Sandbox {
 }
 
 /// A page like the seed example: a thank-you page with a redesign flag.
-pub fn page() -> PageData {
+pub fn page() -> PageContext {
     let mut cookies = serde_json::Map::new();
     cookies.insert("_ga".into(), json!("GA1.2.3"));
     cookies.insert("city".into(), json!("Saint%20Petersburg"));
-    PageData {
+    PageContext {
         digital_data: json!({
             "website": {"redesign": true, "regionId": "spb"},
             "page": {"type": "confirmation"},
@@ -50,7 +50,7 @@ pub fn page() -> PageData {
 
 /// Compiles one handler and runs it once on `arg` in a fresh `page()`.
 pub fn run_spec(spec: HandlerSpec, arg: Value) -> CallOutcome {
-    let project = Project::compile(sandbox(), vec![spec]).expect("handler compiles");
+    let project = HandlerSet::compile(sandbox(), vec![spec]).expect("handler compiles");
     let mut page = project.open_page(&page()).expect("page opens");
     page.call(0, &arg).expect("call runs")
 }
@@ -72,7 +72,7 @@ pub fn value(source: &str) -> Option<Value> {
 
 /// The compile errors of one handler that must not compile.
 pub fn compile_error(spec: HandlerSpec) -> handlebox_sandbox::ErrorInfo {
-    match Project::compile(sandbox(), vec![spec]) {
+    match HandlerSet::compile(sandbox(), vec![spec]) {
         Err(SandboxError::Compile(errors)) => errors.errors[0].1.clone(),
         Err(other) => panic!("unexpected error: {other}"),
         Ok(_) => panic!("the handler compiled"),

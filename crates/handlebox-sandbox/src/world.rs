@@ -1,6 +1,6 @@
 //! One page: an instance of its own, the page's data, and calls to handlers,
-//! one at a time ([`Page::call`]) or an event's whole plan in one request
-//! ([`Page::run_event`]).
+//! one at a time ([`PageWorld::call`]) or an event's whole plan in one request
+//! ([`PageWorld::run_event`]).
 //!
 //! A call that traps (deadline, memory cap, engine crash) ends that
 //! instance; the page opens a fresh one with its current data for what is
@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use handlebox_protocol::{
-    CallId, CallRecord, ErrorInfo, ErrorKind, LogLine, PageData, Request, Response, SetFailure,
+    CallId, CallRecord, ErrorInfo, ErrorKind, LogLine, PageContext, Request, Response, SetFailure,
     Step,
 };
 use serde::Serialize;
@@ -27,7 +27,7 @@ use serde_json::value::RawValue;
 use crate::budget::{Budget, Cost, PageBudget, setup_deadline};
 use crate::host::HandlerTime;
 use crate::instance::{Instance, Trapped};
-use crate::{Project, SandboxError, input};
+use crate::{HandlerSet, SandboxError, input};
 
 /// Calls that ended their instance after which a handler is not run again
 /// on the same page.
@@ -110,8 +110,8 @@ type Answer = (Response, Vec<(CallId, Cost)>);
 
 /// One page's isolated JavaScript world. `Send`, not shared: one page is
 /// served by one thread at a time.
-pub struct Page {
-    project: Project,
+pub struct PageWorld {
+    project: HandlerSet,
     /// The page as JSON, part by part, as instances receive it.
     parts: Parts,
     instance: Option<Instance>,
@@ -127,8 +127,8 @@ pub struct Page {
     cancelled: Option<Arc<AtomicBool>>,
 }
 
-/// The JSON of [`PageData`], each part encoded once (and `digitalData`
-/// again when it changes); the guest reads it as `PageText`.
+/// The JSON of [`PageContext`], each part encoded once (and `digitalData`
+/// again when it changes); the guest reads it as `PageContextText`.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Parts {
@@ -142,7 +142,7 @@ struct Parts {
 impl Parts {
     /// Encodes `data`, refusing it when a part is too deep or all of it is
     /// too large.
-    fn encode(data: &PageData, limits: &crate::Limits) -> Result<Self, ErrorInfo> {
+    fn encode(data: &PageContext, limits: &crate::Limits) -> Result<Self, ErrorInfo> {
         let what = "the page";
         let parts = Self {
             digital_data: input::encode(&data.digital_data, what, limits)?,
@@ -166,18 +166,18 @@ impl Parts {
     }
 }
 
-impl Project {
+impl HandlerSet {
     /// Opens an isolated page: a fresh instance that holds `data`.
-    pub fn open_page(&self, data: &PageData) -> Result<Page, SandboxError> {
-        Page::open(self.clone(), data)
+    pub fn open_page(&self, data: &PageContext) -> Result<PageWorld, SandboxError> {
+        PageWorld::open(self.clone(), data)
     }
 
     /// Opens a page on tokio's blocking pool, runs `work` on it there and
     /// returns its result, so the reactor threads never run JavaScript.
     #[cfg(feature = "tokio")]
-    pub async fn with_page<F, R>(&self, data: PageData, work: F) -> Result<R, SandboxError>
+    pub async fn with_page<F, R>(&self, data: PageContext, work: F) -> Result<R, SandboxError>
     where
-        F: FnOnce(&mut Page) -> R + Send + 'static,
+        F: FnOnce(&mut PageWorld) -> R + Send + 'static,
         R: Send + 'static,
     {
         let project = self.clone();
@@ -190,8 +190,8 @@ impl Project {
     }
 }
 
-impl Page {
-    fn open(project: Project, data: &PageData) -> Result<Self, SandboxError> {
+impl PageWorld {
+    fn open(project: HandlerSet, data: &PageContext) -> Result<Self, SandboxError> {
         let limits = &project.sandbox.config().limits;
         let parts = Parts::encode(data, limits).map_err(SandboxError::Input)?;
         let spent = vec![Spent::default(); project.len()];

@@ -117,7 +117,7 @@ impl HandlerSpec {
 ///
 /// Cheap to clone, `Send + Sync`: one project serves pages on many threads.
 #[derive(Clone)]
-pub struct Project {
+pub struct HandlerSet {
     pub(crate) sandbox: Sandbox,
     pub(crate) handlers: Arc<[HandlerSource]>,
     pub(crate) labels: Arc<[String]>,
@@ -126,7 +126,7 @@ pub struct Project {
     pub(crate) image: Arc<Image>,
 }
 
-impl Project {
+impl HandlerSet {
     /// Checks every handler and builds the project; fails with every
     /// handler that does not parse, each placed in its own text.
     pub fn compile(sandbox: &Sandbox, specs: Vec<HandlerSpec>) -> Result<Self, SandboxError> {
