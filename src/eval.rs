@@ -142,7 +142,8 @@ fn pick_argument(page: &Page, args: &EvalArgs) -> Result<(Value, String), CliErr
             .ok_or_else(|| {
                 let names: Vec<_> = events
                     .iter()
-                    .filter_map(|e| e.get("name").and_then(Value::as_str))
+                    .map(|e| event_name(e))
+                    .filter(|name| !name.is_empty())
                     .collect();
                 CliError::Input(format!(
                     "the page has no event named {name:?} (it has: {})",
@@ -158,11 +159,10 @@ fn pick_argument(page: &Page, args: &EvalArgs) -> Result<(Value, String), CliErr
             .cloned()
             .unwrap_or_else(|| json!({"name": "Viewed Page"})),
     };
-    let event_name = event
-        .get("name")
-        .and_then(Value::as_str)
-        .unwrap_or("unnamed event")
-        .to_owned();
+    let event_name = match event_name(&event) {
+        "" => "unnamed event".to_owned(),
+        name => name.to_owned(),
+    };
     if args.scope == ScopeArg::Event {
         return Ok((event, format!("event {event_name:?}")));
     }

@@ -214,7 +214,7 @@ fn unusable_input_exits_2_with_one_line() {
         ),
         (
             &["check", "--config", "fixtures/pages/thank-you.json"],
-            "$.integrations: is missing",
+            "$: missing field `integrations`",
         ),
     ];
     for (args, expected) in cases {

@@ -33,11 +33,11 @@ pub(crate) fn build(
         .into_iter()
         .map(|config| read(config, kinds, &mut specs))
         .collect();
-    let (project, checks) = if specs.is_empty() {
+    let (handlers, checks) = if specs.is_empty() {
         (None, Vec::new())
     } else {
-        let (project, checks) = HandlerSet::build(sandbox, specs)?;
-        (Some(project), checks)
+        let (handlers, checks) = HandlerSet::build(sandbox, specs)?;
+        (Some(handlers), checks)
     };
     let (report, integrations) = report(reads, &checks);
     if !report.errors.is_empty() {
@@ -45,7 +45,7 @@ pub(crate) fn build(
     }
     let pipeline = Pipeline {
         integrations,
-        project,
+        handlers,
         warnings: report.warnings.iter().map(ToString::to_string).collect(),
         max_events: DEFAULT_MAX_EVENTS,
         budget: Budget::default(),

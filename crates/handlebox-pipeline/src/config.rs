@@ -4,6 +4,8 @@
 //! `overrideFunctions`).
 
 use handlebox_sandbox::{HandlerSpec, Scope, Step};
+use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::integration::OptionProblem;
@@ -28,50 +30,78 @@ pub fn parse(text: &str) -> Result<Vec<IntegrationConfig>, ConfigError> {
     integrations(value)
 }
 
-/// Reads the integrations of a config given as a JSON value.
+/// Reads the integrations of a config given as a JSON value. Keys other
+/// than `integrations` are left alone: exports may carry metadata.
 pub fn integrations(value: Value) -> Result<Vec<IntegrationConfig>, ConfigError> {
-    let Value::Object(mut top) = value else {
+    if !value.is_object() {
         return Err(shape(
             "$",
             "a config must be a JSON object with \"integrations\"",
         ));
-    };
-    match top.remove("integrations") {
-        Some(Value::Object(map)) => map
-            .into_iter()
-            .map(|(name, options)| match options {
-                Value::Object(options) => Ok(IntegrationConfig { name, options }),
-                Value::Null => Ok(IntegrationConfig {
-                    name,
-                    options: Map::new(),
-                }),
-                _ => Err(shape(
-                    &format!("$.integrations.{name}"),
-                    "options must be an object",
-                )),
-            })
-            .collect(),
-        Some(Value::Array(list)) => list
-            .into_iter()
-            .enumerate()
-            .map(|(i, entry)| {
-                let path = format!("$.integrations[{i}]");
-                let Value::Object(mut entry) = entry else {
-                    return Err(shape(&path, "must be an object {\"name\", \"options\"}"));
-                };
-                let Some(Value::String(name)) = entry.remove("name") else {
-                    return Err(shape(&format!("{path}.name"), "must be a string"));
-                };
-                let options = match entry.remove("options") {
-                    None | Some(Value::Null) => Map::new(),
-                    Some(Value::Object(options)) => options,
-                    Some(_) => return Err(shape(&format!("{path}.options"), "must be an object")),
-                };
-                Ok(IntegrationConfig { name, options })
-            })
-            .collect(),
-        None => Err(shape("$.integrations", "is missing")),
-        Some(_) => Err(shape("$.integrations", "must be an object or an array")),
+    }
+    let config: ConfigText = serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = match e.path().to_string() {
+            root if root == "." => "$".to_owned(),
+            path => format!("$.{path}"),
+        };
+        shape(&path, e.into_inner().to_string())
+    })?;
+    Ok(config.integrations.0)
+}
+
+/// A config as JSON has it.
+#[derive(Deserialize)]
+struct ConfigText {
+    integrations: Integrations,
+}
+
+/// `integrations` in either form: `{name: options}` or
+/// `[{"name", "options"}]`; `null` options are none.
+struct Integrations(Vec<IntegrationConfig>);
+
+/// One entry of the list form.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    name: String,
+    options: Option<Map<String, Value>>,
+}
+
+impl<'de> Deserialize<'de> for Integrations {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(IntegrationsVisitor)
+    }
+}
+
+struct IntegrationsVisitor;
+
+impl<'de> Visitor<'de> for IntegrationsVisitor {
+    type Value = Integrations;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object {name: options} or an array [{\"name\", \"options\"}]")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Integrations, A::Error> {
+        let mut list = Vec::new();
+        while let Some((name, options)) = map.next_entry::<String, Option<Map<String, Value>>>()? {
+            list.push(IntegrationConfig {
+                name,
+                options: options.unwrap_or_default(),
+            });
+        }
+        Ok(Integrations(list))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Integrations, A::Error> {
+        let mut list = Vec::new();
+        while let Some(entry) = seq.next_element::<Entry>()? {
+            list.push(IntegrationConfig {
+                name: entry.name,
+                options: entry.options.unwrap_or_default(),
+            });
+        }
+        Ok(Integrations(list))
     }
 }
 
@@ -321,10 +351,28 @@ mod tests {
         let err = parse(r#"{"integrations": [{"name": "F", "options": 3}]}"#).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "$.integrations[0].options: must be an object"
+            "$.integrations[0].options: invalid type: integer `3`, expected a map"
+        );
+        let err = parse(r#"{"integrations": {"Flocktory": "123"}}"#).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "$.integrations.Flocktory: invalid type: string \"123\", expected a map"
+        );
+        let err = parse(r#"{"integrations": [{"name": "F", "option": {}}]}"#).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("$.integrations[0].option: unknown field `option`"),
+            "{err}"
         );
         assert!(matches!(parse("{"), Err(ConfigError::Json(_))));
-        assert!(parse("{}").is_err());
+        assert_eq!(
+            parse("{}").unwrap_err().to_string(),
+            "$: missing field `integrations`"
+        );
+        assert_eq!(
+            parse(r#"{"integrations": 3}"#).unwrap_err().to_string(),
+            "$.integrations: invalid type: integer `3`, expected an object {name: options} or an array [{\"name\", \"options\"}]"
+        );
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use handlebox_sandbox::{
-    ErrorKind, PageBudget, PageContext, PageWorld, PlanCall, Step, finish_json,
+    ErrorKind, HandlerSet, PageBudget, PageContext, PageWorld, PlanCall, Step, finish_json,
 };
 use serde_json::{Map, Value, json};
 
@@ -67,7 +67,10 @@ struct PageRun<'p> {
     /// What the sandbox's helpers read: the page's `digitalData` as
     /// enriched so far, and its context.
     data: PageContext,
-    sandbox: Option<Result<PageWorld, String>>,
+    /// The page's sandbox instance, opened at the first handler call (or
+    /// why it could not be).
+    world: Option<Result<PageWorld, String>>,
+    /// Whether an event changed `digitalData` since the world last saw it.
     dd_changed: bool,
     trackers: Vec<(Box<dyn IntegrationPage + 'p>, bool)>,
     result: PageResult,
@@ -92,7 +95,7 @@ impl<'p> PageRun<'p> {
             pipeline,
             input,
             data: input.sandbox_data(),
-            sandbox: None,
+            world: None,
             dd_changed: false,
             trackers,
             result: PageResult {
@@ -373,79 +376,90 @@ impl<'p> PageRun<'p> {
     /// Runs the integration's handler plan on `event`, in the page's
     /// sandbox, and records what each call did on `out`.
     fn run_plan(&mut self, plan: &[Step], event: &mut Value, out: &mut EventResult) {
-        let Some(project) = self.pipeline.project.as_ref() else {
+        let pipeline = self.pipeline;
+        let Some(handlers) = pipeline.handlers.as_ref() else {
             return;
         };
         if plan.is_empty() {
             return;
         }
-        let label = |step: &Step| {
-            project
-                .label(step.handler())
-                .unwrap_or("handler")
-                .to_owned()
-        };
-        // The sandbox could not run the plan; when the page's budget is
-        // spent (reopening an instance after a trap ran out of time), that
-        // is the reason.
-        let time = self.time;
-        let failed = |out: &mut EventResult, message: String| {
-            for step in plan {
-                out.errors.push(if time.spent() {
-                    HandlerErrorResult {
-                        handler: label(step),
-                        ..page_error(ErrorKind::Timeout, time.spent_message())
-                    }
-                } else {
-                    sandbox_error(&label(step), message.clone())
-                });
-            }
-        };
+        let labels: Vec<String> = plan
+            .iter()
+            .map(|step| {
+                handlers
+                    .label(step.handler())
+                    .unwrap_or("handler")
+                    .to_owned()
+            })
+            .collect();
         if let Some(error) = self.stopped() {
-            for step in plan {
-                out.errors.push(HandlerErrorResult {
-                    handler: label(step),
+            out.errors
+                .extend(labels.into_iter().map(|handler| HandlerErrorResult {
+                    handler,
                     ..error.clone()
-                });
-            }
+                }));
             return;
         }
-        if self.sandbox.is_none() {
-            let (time, cancelled) = (self.time, self.cancelled.clone());
-            self.sandbox = Some(
-                project
-                    .open_page(&self.data)
-                    .map(|mut page| {
-                        page.set_budget(time);
-                        page.set_cancel(cancelled);
-                        page
-                    })
-                    .map_err(|e| e.to_string()),
-            );
+        let ran = self
+            .world(handlers)
+            .and_then(|world| world.run_event(plan, event).map_err(|e| e.to_string()));
+        match ran {
+            Ok(outcome) => {
+                *event = outcome.event;
+                for call in outcome.calls {
+                    if let (Some(step), Some(label)) = (plan.get(call.step), labels.get(call.step))
+                    {
+                        self.record(step, label.clone(), call, out);
+                    }
+                }
+            }
+            Err(message) => {
+                let errors = labels
+                    .into_iter()
+                    .map(|label| self.sandbox_failure(label, &message));
+                out.errors.extend(errors);
+            }
+        }
+    }
+
+    /// The page's world: opened on first use, held to the page's budget and
+    /// cancel flag, and given `digitalData` again when an event changed it.
+    fn world(&mut self, handlers: &HandlerSet) -> Result<&mut PageWorld, String> {
+        if self.world.is_none() {
             self.dd_changed = false;
         }
-        let page = match self.sandbox.as_mut() {
-            Some(Ok(page)) => page,
-            Some(Err(message)) => return failed(out, message.clone()),
-            None => return,
-        };
+        let opened = self.world.get_or_insert_with(|| {
+            handlers
+                .open_page(&self.data)
+                .map(|mut world| {
+                    world.set_budget(self.time);
+                    world.set_cancel(self.cancelled.clone());
+                    world
+                })
+                .map_err(|e| e.to_string())
+        });
+        let world = opened.as_mut().map_err(|message| message.clone())?;
         if self.dd_changed {
             self.dd_changed = false;
             self.result.stats.digital_data_updates += 1;
-            if let Err(e) = page.set_digital_data(&self.data.digital_data) {
-                return failed(out, e.to_string());
-            }
+            world
+                .set_digital_data(&self.data.digital_data)
+                .map_err(|e| e.to_string())?;
         }
-        let outcome = match page.run_event(plan, event) {
-            Ok(outcome) => outcome,
-            Err(e) => return failed(out, e.to_string()),
-        };
-        *event = outcome.event;
-        for call in outcome.calls {
-            let Some(step) = plan.get(call.step) else {
-                continue;
-            };
-            self.record(step, label(step), call, out);
+        Ok(world)
+    }
+
+    /// The error of a call the sandbox could not run: the page's time
+    /// budget when it is spent (reopening an instance after a trap ran out
+    /// of time), else the sandbox's message.
+    fn sandbox_failure(&self, handler: String, message: &str) -> HandlerErrorResult {
+        if self.time.spent() {
+            HandlerErrorResult {
+                handler,
+                ..page_error(ErrorKind::Timeout, self.time.spent_message())
+            }
+        } else {
+            sandbox_error(&handler, message.to_owned())
         }
     }
 

@@ -84,7 +84,7 @@ pub(crate) struct Active {
 /// `Send + Sync`; one pipeline processes pages from many threads.
 pub struct Pipeline {
     pub(crate) integrations: Vec<Active>,
-    pub(crate) project: Option<HandlerSet>,
+    pub(crate) handlers: Option<HandlerSet>,
     pub(crate) warnings: Vec<String>,
     pub(crate) max_events: usize,
     pub(crate) budget: Budget,
