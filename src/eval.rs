@@ -142,7 +142,7 @@ fn pick_argument(page: &Page, args: &EvalArgs) -> Result<(Value, String), CliErr
             .ok_or_else(|| {
                 let names: Vec<_> = events
                     .iter()
-                    .map(|e| event_name(e))
+                    .map(event_name)
                     .filter(|name| !name.is_empty())
                     .collect();
                 CliError::Input(format!(

@@ -10,6 +10,7 @@ mod error;
 mod eval;
 mod files;
 mod limits;
+mod render;
 mod replay;
 mod report;
 mod run;

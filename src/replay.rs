@@ -21,7 +21,7 @@ use handlebox_pipeline::{Page, PageError, PageResult, Pipeline};
 use serde_json::{Value, json};
 
 use crate::error::CliError;
-use crate::run::{Format, render};
+use crate::render::{Format, render};
 
 /// Longest NDJSON line read as a page; longer lines are reported, not read.
 const MAX_LINE_BYTES: usize = 16 << 20;

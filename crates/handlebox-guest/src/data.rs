@@ -170,8 +170,8 @@ pub(crate) fn query_param(
 /// `String(value)`, which (unlike `ToString`) also takes a symbol.
 fn string_of(value: &JsValue, context: &mut Context) -> JsResult<String> {
     Ok(match value.as_symbol() {
-        Some(symbol) => crate::world::text(&symbol.descriptive_string()),
-        None => crate::world::text(&value.to_string(context)?),
+        Some(symbol) => crate::json::text(&symbol.descriptive_string()),
+        None => crate::json::text(&value.to_string(context)?),
     })
 }
 

@@ -17,6 +17,14 @@ use boa_engine::{Context, JsObject, JsString, JsValue, js_string};
 use handlebox_protocol::NULL_IN_JSON;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
+/// A JavaScript string as Rust text; a lone surrogate is written as its
+/// escape, as `to_std_string_escaped` writes it.
+pub(crate) fn text(value: &JsString) -> String {
+    value
+        .to_std_string()
+        .unwrap_or_else(|_| value.to_std_string_escaped())
+}
+
 /// Deepest nesting written here; deeper data goes the slow way.
 const MAX_DEPTH: usize = 128;
 

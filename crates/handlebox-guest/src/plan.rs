@@ -332,7 +332,7 @@ fn event_name(world: &mut World, event: &JsValue) -> String {
     world
         .runtime_call("eventName", std::slice::from_ref(event))
         .ok()
-        .and_then(|name| name.as_string().map(|s| crate::world::text(&s)))
+        .and_then(|name| name.as_string().map(|s| crate::json::text(&s)))
         .unwrap_or_default()
 }
 

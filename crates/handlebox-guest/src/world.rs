@@ -20,6 +20,7 @@ use handlebox_protocol::{
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use crate::json::text;
 use crate::{data, errors, handlers, host, json};
 
 const RUNTIME_JS: &str = include_str!("runtime.js");
@@ -35,14 +36,6 @@ struct LogBuffer {
 
 thread_local! {
     static LOGS: RefCell<LogBuffer> = RefCell::new(LogBuffer::default());
-}
-
-/// A JavaScript string as Rust text; a lone surrogate is written as its
-/// escape, as `to_std_string_escaped` writes it.
-pub(crate) fn text(value: &boa_engine::JsString) -> String {
-    value
-        .to_std_string()
-        .unwrap_or_else(|_| value.to_std_string_escaped())
 }
 
 fn host_log(_this: &JsValue, args: &[JsValue], _context: &mut Context) -> JsResult<JsValue> {

@@ -7,7 +7,94 @@ use handlebox_sandbox::{HandlerCheck, HandlerSet, Sandbox, SandboxError};
 
 use crate::config::{self, Finding, IntegrationConfig};
 use crate::integration::{IntegrationKind, OptionProblem};
-use crate::pipeline::{Active, Budget, CheckReport, ConfigProblem, DEFAULT_MAX_EVENTS, Pipeline};
+use crate::pipeline::{Active, Budget, DEFAULT_MAX_EVENTS, Pipeline};
+
+/// A problem of a config, naming the integration and the option.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    /// The integration, e.g. `Flocktory`.
+    pub integration: String,
+    /// The option, e.g. `eventEnrichments[0].handler`; empty for the
+    /// integration as a whole.
+    pub option: String,
+    /// What is wrong.
+    pub message: String,
+    /// Line in the handler's text, for handler options.
+    pub line: Option<u32>,
+    /// Column in the handler's text, for handler options.
+    pub column: Option<u32>,
+}
+
+impl ConfigProblem {
+    /// `problem` of one of `integration`'s options.
+    pub fn new(integration: &str, problem: OptionProblem) -> Self {
+        Self {
+            integration: integration.to_owned(),
+            option: problem.option,
+            message: problem.message,
+            line: problem.line,
+            column: problem.column,
+        }
+    }
+}
+
+impl std::fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.integration)?;
+        if !self.option.is_empty() {
+            write!(f, " option {}", self.option)?;
+        }
+        if let (Some(line), Some(column)) = (self.line, self.column) {
+            write!(f, " (line {line}, column {column})")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Why a project could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// Options that are wrong, and handlers that do not compile.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<ConfigProblem>),
+    /// The sandbox could not check the handlers.
+    #[error("{0}")]
+    Sandbox(#[from] SandboxError),
+}
+
+/// Everything `check` finds in a config, without running anything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckReport {
+    /// Problems that stop the project from being built.
+    pub errors: Vec<ConfigProblem>,
+    /// Problems it runs with (unknown integrations, a missing `siteId`).
+    pub warnings: Vec<ConfigProblem>,
+}
+
+impl Pipeline {
+    /// Configures every integration of `configs` that `kinds` knows and
+    /// compiles every handler; fails with every problem found.
+    pub fn new(
+        sandbox: &Sandbox,
+        configs: Vec<IntegrationConfig>,
+        kinds: &[&dyn IntegrationKind],
+    ) -> Result<Self, BuildError> {
+        let (pipeline, report) = build(sandbox, configs, kinds)?;
+        match pipeline {
+            Some(pipeline) if report.errors.is_empty() => Ok(pipeline),
+            _ => Err(BuildError::Invalid(report.errors)),
+        }
+    }
+
+    /// Every problem of a config, errors and warnings, nothing run.
+    pub fn check(
+        sandbox: &Sandbox,
+        configs: Vec<IntegrationConfig>,
+        kinds: &[&dyn IntegrationKind],
+    ) -> Result<CheckReport, SandboxError> {
+        build(sandbox, configs, kinds).map(|(_, report)| report)
+    }
+}
 
 /// One integration of the config, read but not yet compiled.
 struct Read {
@@ -23,7 +110,7 @@ struct Read {
 
 /// Builds the pipeline of `configs` (none when there is an error) and the
 /// report of everything found.
-pub(crate) fn build(
+fn build(
     sandbox: &Sandbox,
     configs: Vec<IntegrationConfig>,
     kinds: &[&dyn IntegrationKind],

@@ -21,6 +21,7 @@ mod page_run;
 mod pipeline;
 pub mod result;
 
+pub use build::{BuildError, CheckReport, ConfigProblem};
 pub use config::{ConfigError, IntegrationConfig};
 pub use integration::{
     Configured, Integration, IntegrationKind, IntegrationPage, OptionProblem, Tracked,
@@ -28,7 +29,7 @@ pub use integration::{
 pub use json_error::JsonError;
 pub use page::{Page, PageError, event_name, products_of};
 pub use page_run::PAGE;
-pub use pipeline::{Budget, BuildError, CheckReport, ConfigProblem, DEFAULT_MAX_EVENTS, Pipeline};
+pub use pipeline::{Budget, DEFAULT_MAX_EVENTS, Pipeline};
 pub use result::{
     EventResult, HandlerErrorResult, LogResult, PageResult, PageStats, VariableResult,
 };

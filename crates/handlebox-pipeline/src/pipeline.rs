@@ -1,77 +1,14 @@
-//! A configured project: integrations built from a config, handlers checked
-//! and compiled once, every problem reported with its integration and
-//! option. How one page runs through it is in [`crate::page_run`].
+//! A configured project: its integrations and their handlers, compiled
+//! once. How a config becomes one is in [`crate::build`]; how one page runs
+//! through it, in [`crate::page_run`].
 
 use std::time::Duration;
 
-use handlebox_sandbox::{HandlerSet, Sandbox, SandboxError, Step};
+use handlebox_sandbox::{HandlerSet, Step};
 
-use crate::build;
-use crate::config::IntegrationConfig;
-use crate::integration::{Integration, IntegrationKind, OptionProblem};
+use crate::integration::Integration;
+#[cfg(feature = "tokio")]
 use crate::{Page, PageResult};
-
-/// A problem of a config, naming the integration and the option.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigProblem {
-    /// The integration, e.g. `Flocktory`.
-    pub integration: String,
-    /// The option, e.g. `eventEnrichments[0].handler`; empty for the
-    /// integration as a whole.
-    pub option: String,
-    /// What is wrong.
-    pub message: String,
-    /// Line in the handler's text, for handler options.
-    pub line: Option<u32>,
-    /// Column in the handler's text, for handler options.
-    pub column: Option<u32>,
-}
-
-impl ConfigProblem {
-    /// `problem` of one of `integration`'s options.
-    pub fn new(integration: &str, problem: OptionProblem) -> Self {
-        Self {
-            integration: integration.to_owned(),
-            option: problem.option,
-            message: problem.message,
-            line: problem.line,
-            column: problem.column,
-        }
-    }
-}
-
-impl std::fmt::Display for ConfigProblem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.integration)?;
-        if !self.option.is_empty() {
-            write!(f, " option {}", self.option)?;
-        }
-        if let (Some(line), Some(column)) = (self.line, self.column) {
-            write!(f, " (line {line}, column {column})")?;
-        }
-        write!(f, ": {}", self.message)
-    }
-}
-
-/// Why a project could not be built.
-#[derive(Debug, thiserror::Error)]
-pub enum BuildError {
-    /// Options that are wrong, and handlers that do not compile.
-    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
-    Invalid(Vec<ConfigProblem>),
-    /// The sandbox could not check the handlers.
-    #[error("{0}")]
-    Sandbox(#[from] SandboxError),
-}
-
-/// Everything `check` finds in a config, without running anything.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CheckReport {
-    /// Problems that stop the project from being built.
-    pub errors: Vec<ConfigProblem>,
-    /// Problems it runs with (unknown integrations, a missing `siteId`).
-    pub warnings: Vec<ConfigProblem>,
-}
 
 /// A configured integration and its handlers.
 pub(crate) struct Active {
@@ -132,29 +69,6 @@ impl Pipeline {
     /// The budget every page is held to.
     pub fn budget(&self) -> Budget {
         self.budget
-    }
-
-    /// Configures every integration of `configs` that `kinds` knows and
-    /// compiles every handler; fails with every problem found.
-    pub fn new(
-        sandbox: &Sandbox,
-        configs: Vec<IntegrationConfig>,
-        kinds: &[&dyn IntegrationKind],
-    ) -> Result<Self, BuildError> {
-        let (pipeline, report) = build::build(sandbox, configs, kinds)?;
-        match pipeline {
-            Some(pipeline) if report.errors.is_empty() => Ok(pipeline),
-            _ => Err(BuildError::Invalid(report.errors)),
-        }
-    }
-
-    /// Every problem of a config, errors and warnings, nothing run.
-    pub fn check(
-        sandbox: &Sandbox,
-        configs: Vec<IntegrationConfig>,
-        kinds: &[&dyn IntegrationKind],
-    ) -> Result<CheckReport, SandboxError> {
-        build::build(sandbox, configs, kinds).map(|(_, report)| report)
     }
 
     /// Config warnings the project runs with.
