@@ -91,7 +91,8 @@ impl std::fmt::Display for EventRef {
 pub struct CallPattern {
     /// The pushed command's name, or `reInit`.
     pub command: String,
-    /// What the payload must contain.
+    /// What the payload must contain (`null` included); absent: anything.
+    #[serde(default, deserialize_with = "some")]
     pub payload: Option<Value>,
 }
 
@@ -132,19 +133,19 @@ pub struct Expect {
     #[serde(default, deserialize_with = "some")]
     pub loader: Option<Value>,
     /// Calls that must be present.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub contains: Vec<CallPattern>,
     /// Calls that must be absent.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub excludes: Vec<CallPattern>,
     /// Event variable values.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub variables: Vec<VariableExpect>,
     /// Errors that must have happened.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub errors: Vec<ErrorExpect>,
-    /// Whether no handler may fail at all.
-    #[serde(default)]
+    /// Whether no handler may fail at all (`null` is `false`).
+    #[serde(default, deserialize_with = "flag")]
     pub no_errors: bool,
 }
 
@@ -157,6 +158,16 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
 /// `#[serde(default)]`), `null` is `Some(Value::Null)`.
 fn some<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(d).map(Some)
+}
+
+/// A list; `null` is an empty one.
+fn list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    Option::<Vec<T>>::deserialize(d).map(Option::unwrap_or_default)
+}
+
+/// A flag; `null` is `false`.
+fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Option::<bool>::deserialize(d).map(Option::unwrap_or_default)
 }
 
 impl Expect {
@@ -373,6 +384,12 @@ mod tests {
         .unwrap();
         assert_eq!(cases[0].expect.loader, Some(Value::Null));
         assert_eq!(cases[0].expect.variables[0].value, Value::Null);
+        let cases = read(json!({"config": {}, "cases": [{"page": {}, "expect": {
+            "contains": [{"command": "reInit", "payload": null}], "excludes": null, "noErrors": null
+        }}]}))
+        .unwrap();
+        assert_eq!(cases[0].expect.contains[0].payload, Some(Value::Null));
+        assert!(cases[0].expect.excludes.is_empty() && !cases[0].expect.no_errors);
     }
 
     #[test]

@@ -19,7 +19,7 @@ use boa_engine::ast::{Expression, Spanned, Statement, StatementListItem};
 use boa_engine::interner::Interner;
 use boa_engine::parser::{Parser, Source};
 use boa_engine::{Context, JsValue, Script};
-use handlebox_protocol::{ErrorInfo, HandlerCheck, HandlerSource, Role, SourceForm};
+use handlebox_protocol::{ErrorInfo, HandlerSource, Role, SourceForm};
 
 use crate::errors::{self, LINE_OFFSET};
 use crate::lint;
@@ -159,24 +159,6 @@ fn statement(item: &StatementListItem) -> Option<&Statement> {
         StatementListItem::Statement(statement) => Some(statement.as_ref()),
         StatementListItem::Declaration(_) => None,
     }
-}
-
-/// Parses every handler; one entry per handler.
-pub(crate) fn check_all(handlers: &[HandlerSource]) -> Vec<HandlerCheck> {
-    let mut interner = Interner::default();
-    handlers
-        .iter()
-        .map(|h| match check(h, &mut interner) {
-            Ok(parsed) => HandlerCheck {
-                error: None,
-                warnings: parsed.warnings,
-            },
-            Err(error) => HandlerCheck {
-                error: Some(error),
-                warnings: Vec::new(),
-            },
-        })
-        .collect()
 }
 
 /// Compiles a handler in `context` and returns its function and its

@@ -82,9 +82,6 @@ pub unsafe extern "C" fn hb_handle(ptr: u32, len: u32) -> u64 {
 
 fn handle(request: Request) -> Response {
     let answer = match request {
-        Request::Check { handlers } => Ok(Response::Checked {
-            handlers: handlers::check_all(&handlers),
-        }),
         Request::Compile { handlers, limits } => World::with(|world| Response::Checked {
             handlers: world.compile(handlers, limits),
         }),

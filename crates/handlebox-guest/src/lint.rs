@@ -6,6 +6,7 @@ use std::ops::ControlFlow;
 
 use boa_engine::ast::expression::Identifier;
 use boa_engine::ast::expression::access::{PropertyAccessField, SimplePropertyAccess};
+use boa_engine::ast::expression::literal::ObjectMethodDefinition;
 use boa_engine::ast::function::{
     ArrowFunction, AsyncArrowFunction, AsyncFunctionDeclaration, AsyncFunctionExpression,
     AsyncGeneratorDeclaration, AsyncGeneratorExpression, ClassDeclaration, ClassExpression,
@@ -121,8 +122,8 @@ impl<'ast> Visitor<'ast> for Uses<'_> {
     }
 }
 
-/// Stops at the first `return` of a function, skipping nested functions
-/// and classes, whose returns are their own.
+/// Stops at the first `return` of a function, skipping nested functions,
+/// methods and classes, whose returns are their own.
 struct Returns;
 
 impl<'ast> Visitor<'ast> for Returns {
@@ -177,6 +178,12 @@ impl<'ast> Visitor<'ast> for Returns {
         ControlFlow::Continue(())
     }
     fn visit_class_declaration(&mut self, _: &'ast ClassDeclaration) -> ControlFlow<()> {
+        ControlFlow::Continue(())
+    }
+    fn visit_object_method_definition(
+        &mut self,
+        _: &'ast ObjectMethodDefinition,
+    ) -> ControlFlow<()> {
         ControlFlow::Continue(())
     }
 }
@@ -242,6 +249,8 @@ mod tests {
             variable("event.items.forEach(function (i) { return i.id; });"),
             none
         );
+        assert_eq!(variable("event.x = { get v() { return 1 } };"), none);
+        assert_eq!(variable("event.x = { m() { return 1 } };"), none);
         assert!(variable("event => event.name").is_empty());
         assert!(variable("if (event.x) { return 1 }").is_empty());
         let override_ = Role::Override {

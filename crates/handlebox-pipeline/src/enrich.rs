@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value, json};
-use url::{Url, form_urlencoded};
+use url::Url;
 
 use crate::{Page, event_name, js};
 
@@ -396,18 +396,54 @@ pub fn percent_decode(text: &str) -> String {
         .map_or_else(|_| text.to_owned(), |decoded| decoded.into_owned())
 }
 
+/// The query string's parameters as the reference's `queryString.parse`
+/// reads them (`utmParams` first turns every `?` into `&`): keys as
+/// written, each value decoded as `decodeURIComponent` decodes it (`+` is a
+/// space; a malformed value stays as written), the last of a repeated key
+/// wins, and a key without `=` has no value.
+fn query_params(query: &str) -> HashMap<&str, Option<String>> {
+    query
+        .trim_start_matches('?')
+        .split(['&', '?'])
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let mut parts = pair.split('=');
+            let key = parts.next().unwrap_or_default();
+            let value = parts.next().map(|raw| {
+                let spaced = raw.replace('+', " ");
+                decode_uri_component(&spaced).unwrap_or(spaced)
+            });
+            (key, value)
+        })
+        .collect()
+}
+
+/// `decodeURIComponent(text)`, or `None` where it throws (a `%` without two
+/// hex digits, or bytes that are not UTF-8).
+fn decode_uri_component(text: &str) -> Option<String> {
+    let mut escapes = text.split('%').skip(1);
+    if escapes.any(|after| {
+        after
+            .get(..2)
+            .is_none_or(|hex| !hex.chars().all(|c| c.is_ascii_hexdigit()))
+    }) {
+        return None;
+    }
+    percent_decode_str(text)
+        .decode_utf8()
+        .ok()
+        .map(|decoded| decoded.into_owned())
+}
+
 /// `context.campaign` from the query string's `utm_*` parameters; click ids
 /// imply a source and `cpc`.
 fn campaign(query: &str) -> Option<Value> {
-    let params: Vec<(String, String)> =
-        form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
-            .into_owned()
-            .collect();
+    let params = query_params(query);
     let param = |name: &str| {
         params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
+            .get(name)
+            .cloned()
+            .flatten()
             .filter(|v| !v.is_empty())
     };
     let mut source = param("utm_source");
@@ -444,6 +480,35 @@ mod tests {
             url: url.to_owned(),
             ..Page::default()
         }
+    }
+
+    #[test]
+    fn query_parameters_are_read_as_the_reference_reads_them() {
+        let params = query_params(
+            "?utm_source=a&utm_source=b%20c&utm_medium=x+y&bad=%zz&half=%E0%A4&flag?utm_term=t",
+        );
+        assert_eq!(
+            params["utm_source"].as_deref(),
+            Some("b c"),
+            "the last wins"
+        );
+        assert_eq!(params["utm_medium"].as_deref(), Some("x y"));
+        assert_eq!(
+            params["bad"].as_deref(),
+            Some("%zz"),
+            "malformed stays as written"
+        );
+        assert_eq!(
+            params["half"].as_deref(),
+            Some("%E0%A4"),
+            "not UTF-8 stays as written"
+        );
+        assert_eq!(params["flag"], None);
+        assert_eq!(
+            params["utm_term"].as_deref(),
+            Some("t"),
+            "a later ? starts a pair"
+        );
     }
 
     #[test]

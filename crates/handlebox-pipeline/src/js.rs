@@ -151,7 +151,11 @@ pub fn string(value: Option<&Value>) -> String {
 
 /// A JSON number as JavaScript's `Number.prototype.toString` writes it.
 pub fn number(n: &serde_json::Number) -> String {
-    if n.is_i64() || n.is_u64() {
+    /// Integers up to 2^53 are exact in a JavaScript number.
+    const EXACT: u64 = 1 << 53;
+    if n.as_i64().is_some_and(|i| i.unsigned_abs() <= EXACT)
+        || n.as_u64().is_some_and(|u| u <= EXACT)
+    {
         return n.to_string();
     }
     ryu_js::Buffer::new()
@@ -262,6 +266,15 @@ mod tests {
         assert_eq!(
             string(Some(&json!(123456789012345680000.0))),
             "123456789012345680000"
+        );
+        assert_eq!(string(Some(&json!(-0.0))), "0");
+        assert_eq!(
+            string(Some(&json!(12345678901234567890u64))),
+            "12345678901234567000"
+        );
+        assert_eq!(
+            string(Some(&json!(-9007199254740993i64))),
+            "-9007199254740992"
         );
         assert_eq!(string(Some(&json!([1, null, "a"]))), "1,,a");
         assert_eq!(string(Some(&json!({}))), "[object Object]");

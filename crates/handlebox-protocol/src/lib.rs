@@ -159,12 +159,6 @@ pub struct CallId {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Request {
-    /// Parse handlers without running anything; answered by
-    /// [`Response::Checked`].
-    Check {
-        /// The handlers to parse.
-        handlers: Vec<HandlerSource>,
-    },
     /// Compile a project's handlers into this instance's prepared world,
     /// ahead of any page (the host snapshots the instance after it);
     /// answered by [`Response::Checked`].

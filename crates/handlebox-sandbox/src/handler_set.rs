@@ -1,5 +1,5 @@
-//! A project: the handlers of one configuration, checked once, then used by
-//! every page.
+//! A handler set: the handlers of one configuration, compiled once into an
+//! image that every page of the project starts from.
 
 use std::sync::Arc;
 
@@ -131,14 +131,14 @@ impl HandlerSet {
     /// handler that does not parse, each placed in its own text.
     pub fn compile(sandbox: &Sandbox, specs: Vec<HandlerSpec>) -> Result<Self, SandboxError> {
         let labels: Vec<String> = specs.iter().map(|s| s.label.clone()).collect();
-        let (project, checks) = Self::build(sandbox, specs)?;
+        let (handlers, checks) = Self::build(sandbox, specs)?;
         let errors: Vec<(String, ErrorInfo)> = labels
             .into_iter()
             .zip(checks)
             .filter_map(|(label, check)| check.error.map(|e| (label, e)))
             .collect();
         if errors.is_empty() {
-            Ok(project)
+            Ok(handlers)
         } else {
             Err(SandboxError::Compile(CompileErrors { errors }))
         }
@@ -157,39 +157,19 @@ impl HandlerSet {
         let before = instance.memory_data().to_vec();
         let results = compile(&mut instance, sandbox, &handlers)?;
         let image = Image::diff(&before, instance.memory_data());
-        let project = Self {
+        let handlers = Self {
             sandbox: sandbox.clone(),
             handlers,
             labels: specs.into_iter().map(|s| s.label).collect(),
             image: Arc::new(image),
         };
-        Ok((project, results))
+        Ok((handlers, results))
     }
 
     /// Bytes of memory each page of this project starts with, on top of
     /// the guest's snapshot: its compiled handlers.
     pub fn image_bytes(&self) -> usize {
         self.image.bytes()
-    }
-
-    /// Parses and lints every handler without running anything; one check
-    /// per handler.
-    pub fn check(
-        sandbox: &Sandbox,
-        specs: &[HandlerSpec],
-    ) -> Result<Vec<HandlerCheck>, SandboxError> {
-        let limits = &sandbox.config().limits;
-        let mut instance = sandbox.instantiate()?;
-        let request = Request::Check {
-            handlers: specs.iter().map(HandlerSpec::to_source).collect(),
-        };
-        match instance.request(&request, setup_budget(limits)) {
-            Ok(Response::Checked { handlers }) if handlers.len() == specs.len() => Ok(handlers),
-            Ok(other) => Err(SandboxError::Protocol(format!(
-                "unexpected answer to a check: {other:?}"
-            ))),
-            Err(trap) => Err(SandboxError::Open(trap.error)),
-        }
     }
 
     /// How many handlers the project has.

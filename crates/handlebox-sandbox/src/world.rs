@@ -111,7 +111,7 @@ type Answer = (Response, Vec<(CallId, Cost)>);
 /// One page's isolated JavaScript world. `Send`, not shared: one page is
 /// served by one thread at a time.
 pub struct PageWorld {
-    project: HandlerSet,
+    handlers: HandlerSet,
     /// The page as JSON, part by part, as instances receive it.
     parts: Parts,
     instance: Option<Instance>,
@@ -180,9 +180,9 @@ impl HandlerSet {
         F: FnOnce(&mut PageWorld) -> R + Send + 'static,
         R: Send + 'static,
     {
-        let project = self.clone();
+        let handlers = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut page = project.open_page(&data)?;
+            let mut page = handlers.open_page(&data)?;
             Ok(work(&mut page))
         })
         .await
@@ -191,12 +191,12 @@ impl HandlerSet {
 }
 
 impl PageWorld {
-    fn open(project: HandlerSet, data: &PageContext) -> Result<Self, SandboxError> {
-        let limits = &project.sandbox.config().limits;
+    fn open(handlers: HandlerSet, data: &PageContext) -> Result<Self, SandboxError> {
+        let limits = &handlers.sandbox.config().limits;
         let parts = Parts::encode(data, limits).map_err(SandboxError::Input)?;
-        let spent = vec![Spent::default(); project.len()];
+        let spent = vec![Spent::default(); handlers.len()];
         let mut page = Self {
-            project,
+            handlers,
             parts,
             instance: None,
             digital_data_changed: false,
@@ -211,7 +211,7 @@ impl PageWorld {
 
     /// The label of handler `index`, for messages.
     pub fn label(&self, index: usize) -> Option<&str> {
-        self.project.label(index)
+        self.handlers.label(index)
     }
 
     /// Holds every later call and request of the page to `budget`.
@@ -233,10 +233,10 @@ impl PageWorld {
     /// A fresh instance from the project's image, holding the page's data.
     fn instance(&mut self) -> Result<&mut Instance, SandboxError> {
         if self.instance.is_none() {
-            let sandbox = &self.project.sandbox;
+            let sandbox = &self.handlers.sandbox;
             let limits = &sandbox.config().limits;
             let mut instance = sandbox.instantiate()?;
-            instance.apply(&self.project.image)?;
+            instance.apply(&self.handlers.image)?;
             let page = serde_json::value::to_raw_value(&self.parts)
                 .map_err(|e| SandboxError::Protocol(format!("cannot encode the page: {e}")))?;
             let budget = Budget {
@@ -267,7 +267,7 @@ impl PageWorld {
     /// Replaces the page's `digitalData`, for the handlers that run next;
     /// the instance receives it with the next call.
     pub fn set_digital_data(&mut self, digital_data: &Value) -> Result<(), SandboxError> {
-        let limits = &self.project.sandbox.config().limits;
+        let limits = &self.handlers.sandbox.config().limits;
         self.parts.digital_data =
             input::encode(digital_data, "digitalData", limits).map_err(SandboxError::Input)?;
         self.digital_data_changed = true;
@@ -282,7 +282,7 @@ impl PageWorld {
     }
 
     fn budget(&self) -> Budget {
-        let limits = &self.project.sandbox.config().limits;
+        let limits = &self.handlers.sandbox.config().limits;
         Budget {
             call: limits.deadline,
             fuel: limits.fuel,
@@ -384,14 +384,14 @@ impl PageWorld {
     /// `Err` only for misuse (no such handler) or when no instance can be
     /// had; everything the handler does wrong is in the outcome's `error`.
     pub fn call(&mut self, index: usize, arg: &Value) -> Result<CallOutcome, SandboxError> {
-        let count = self.project.len();
+        let count = self.handlers.len();
         if index >= count {
             return Err(SandboxError::NoSuchHandler { index, count });
         }
         if let Some(error) = self.stopped(index).or_else(|| self.out_of_time()) {
             return Ok(CallOutcome::failed(error, Cost::default()));
         }
-        let limits = &self.project.sandbox.config().limits;
+        let limits = &self.handlers.sandbox.config().limits;
         let arg = match input::encode(arg, "the argument", limits) {
             Ok(arg) => arg,
             Err(error) => return Ok(CallOutcome::failed(error, Cost::default())),
@@ -437,7 +437,7 @@ impl PageWorld {
         steps: &[Step],
         event: &Value,
     ) -> Result<EventOutcome, SandboxError> {
-        let count = self.project.len();
+        let count = self.handlers.len();
         if let Some(step) = steps.iter().find(|s| s.handler() >= count) {
             return Err(SandboxError::NoSuchHandler {
                 index: step.handler(),
@@ -445,7 +445,7 @@ impl PageWorld {
             });
         }
         let original = event;
-        let limits = &self.project.sandbox.config().limits;
+        let limits = &self.handlers.sandbox.config().limits;
         let text = match input::encode(event, "the event", limits) {
             Ok(text) => text,
             Err(error) => return Ok(every_step_failed(steps, event, &error)),

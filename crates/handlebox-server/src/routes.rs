@@ -43,6 +43,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
                 .on_request(())
+                .on_failure(())
                 .on_response(
                     DefaultOnResponse::new()
                         .level(Level::INFO)
