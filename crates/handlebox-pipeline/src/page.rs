@@ -4,6 +4,7 @@
 
 use handlebox_sandbox::PageContext;
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::{Map, Value};
 use url::Url;
 
@@ -85,7 +86,19 @@ impl Page {
 
     /// Reads `{digitalData, url, …}`; an unknown key is an error (a typo
     /// such as `cookie` would otherwise be lost without a word).
-    fn wrapped(top: Map<String, Value>) -> Result<Self, PageError> {
+    fn wrapped(mut top: Map<String, Value>) -> Result<Self, PageError> {
+        // The page's data is moved out as it is: read through serde, every
+        // value of it would be built again.
+        let digital_data = match top.remove("digitalData") {
+            Some(Value::Object(map)) => map,
+            other => {
+                let value = other.unwrap_or(Value::Null);
+                return Err(wrong_type::<Map<String, Value>>("digitalData", value));
+            }
+        };
+        let cookies = take_object(&mut top, "cookies")?.unwrap_or_default();
+        let globals = take_object(&mut top, "globals")?.unwrap_or_default();
+        let data_layer = take_array(&mut top, "dataLayer")?.unwrap_or_default();
         let file: PageFile = serde_path_to_error::deserialize(Value::Object(top)).map_err(|e| {
             let path = match e.path().to_string() {
                 root if root == "." => "$".to_owned(),
@@ -93,7 +106,6 @@ impl Page {
             };
             shape(&path, e.into_inner().to_string())
         })?;
-        let cookies = file.cookies.unwrap_or_default();
         if let Some((name, _)) = cookies.iter().find(|(_, v)| !v.is_string()) {
             return Err(shape(
                 &format!("$.cookies.{name}"),
@@ -110,11 +122,11 @@ impl Page {
             ));
         }
         Ok(Page {
-            digital_data: file.digital_data,
+            digital_data,
             url,
             cookies,
-            globals: file.globals.unwrap_or_default(),
-            data_layer: file.data_layer.unwrap_or_default(),
+            globals,
+            data_layer,
             referrer: file.referrer.unwrap_or_default(),
             title: file.title.unwrap_or_default(),
             user_agent: file.user_agent.unwrap_or_default(),
@@ -144,20 +156,57 @@ impl Page {
     }
 }
 
-/// The wrapped page as JSON has it; `null` is the same as absent.
+/// The wrapped page as JSON has it; `null` is the same as absent. The
+/// page's data (`digitalData`, `cookies`, `globals`, `dataLayer`) is taken
+/// out before (see [`take_object`]); its names are here for the error that lists
+/// the keys a page may have.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct PageFile {
-    digital_data: Map<String, Value>,
+    #[serde(rename = "digitalData")]
+    _digital_data: Option<IgnoredAny>,
     url: Option<String>,
-    cookies: Option<Map<String, Value>>,
-    globals: Option<Map<String, Value>>,
-    data_layer: Option<Vec<Value>>,
+    #[serde(rename = "cookies")]
+    _cookies: Option<IgnoredAny>,
+    #[serde(rename = "globals")]
+    _globals: Option<IgnoredAny>,
+    #[serde(rename = "dataLayer")]
+    _data_layer: Option<IgnoredAny>,
     referrer: Option<String>,
     title: Option<String>,
     user_agent: Option<String>,
     language: Option<String>,
     html: Option<String>,
+}
+
+/// Moves the object at `key` out of `top` as it is (`null` is absent);
+/// another type is serde's error at `$.key`.
+fn take_object(
+    top: &mut Map<String, Value>,
+    key: &str,
+) -> Result<Option<Map<String, Value>>, PageError> {
+    match top.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(map)) => Ok(Some(map)),
+        Some(other) => Err(wrong_type::<Map<String, Value>>(key, other)),
+    }
+}
+
+/// Moves the array at `key` out of `top` as it is (`null` is absent).
+fn take_array(top: &mut Map<String, Value>, key: &str) -> Result<Option<Vec<Value>>, PageError> {
+    match top.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(items)) => Ok(Some(items)),
+        Some(other) => Err(wrong_type::<Vec<Value>>(key, other)),
+    }
+}
+
+/// Serde's error for `value` at `$.key` where a `T` belongs.
+fn wrong_type<T: serde::de::DeserializeOwned>(key: &str, value: Value) -> PageError {
+    let message = serde_json::from_value::<T>(value)
+        .err()
+        .map_or_else(|| "has the wrong type".to_owned(), |e| e.to_string());
+    shape(&format!("$.{key}"), message)
 }
 
 /// `Ok` when `url` is an absolute http or https URL, else why not.
