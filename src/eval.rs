@@ -1,4 +1,6 @@
-//! `handlebox eval`: one handler, one event or product, everything it did.
+//! `handlebox eval`: one handler, run where the pipeline runs it (the page
+//! enriched as `run` enriches it, the event at that point of the page),
+//! and everything it did.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -6,10 +8,12 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use handlebox_pipeline::{Page, event_name, products_of};
+use handlebox_pipeline::trace::TraceCall;
+use handlebox_pipeline::{
+    BuildError, IntegrationConfig, Page, PageResult, Pipeline, config, event_name, js,
+};
 use handlebox_sandbox::{
-    CallOutcome, ErrorInfo, HandlerSet, HandlerSpec, Limits, Sandbox, SandboxConfig, SandboxError,
-    Scope, finish_json,
+    CallOutcome, ErrorInfo, ErrorKind, Limits, Sandbox, SandboxConfig, finish_json,
 };
 use serde_json::{Map, Value, json};
 
@@ -19,19 +23,28 @@ use crate::{files, report};
 /// Arguments of `handlebox eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// A file holding the handler (body or function form).
-    #[arg(long, conflicts_with = "code", required_unless_present = "code")]
+    /// A file holding the handler (body or function form); with
+    /// `--handler`, it replaces that handler's text in the config.
+    #[arg(long, conflicts_with = "code")]
     file: Option<PathBuf>,
-    /// The handler's text.
+    /// The handler's text; with `--handler`, it replaces that handler's
+    /// text in the config.
     #[arg(long)]
     code: Option<String>,
-    /// Call the handler with the event, or with one of its products.
-    #[arg(long, value_enum, default_value_t = ScopeArg::Event)]
-    scope: ScopeArg,
-    /// The name of the page's event to use (default: its first event).
+    /// A project config: run its handler `--handler` with its options.
+    #[arg(long, requires = "handler", conflicts_with_all = ["scope", "override"])]
+    config: Option<PathBuf>,
+    /// The config's handler to run: an event variable's `prop`, `override`
+    /// (the event override) or `override.product`.
+    #[arg(long, requires = "config")]
+    handler: Option<String>,
+    /// Call the handler with the event, or with each of its products.
+    #[arg(long, value_enum)]
+    scope: Option<ScopeArg>,
+    /// The event to use, by name (default: the first the handler runs on).
     #[arg(long)]
     event: Option<String>,
-    /// Which product of the event, with `--scope product` (from 0).
+    /// Which product of the event, for product handlers (from 0).
     #[arg(long, default_value_t = 0)]
     product: usize,
     /// A page file (default: the built-in thank-you page).
@@ -41,7 +54,7 @@ pub struct EvalArgs {
     /// value is then the event (or product) as the override left it.
     #[arg(long, value_name = "INTEGRATION")]
     r#override: Option<String>,
-    /// Output for people or one JSON object.
+    /// Output format (default: pretty on a terminal, json otherwise).
     #[arg(long, value_enum)]
     format: Option<Format>,
     /// Count fuel (instructions) and show it in the cost.
@@ -67,26 +80,23 @@ enum Format {
     Pretty,
 }
 
+/// The prop a snippet given alone is written at (it never reaches a call:
+/// eval only reports it).
+const EVAL_PROP: &str = "handleboxEval";
+
+/// The handler to run: the config it is in, the name `--handler` gives it
+/// there, its text and how to call it in messages.
+struct Subject {
+    configs: Vec<IntegrationConfig>,
+    name: String,
+    source: String,
+    title: String,
+}
+
 /// Runs `handlebox eval`; exit 1 when the handler fails.
 pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
-    let (source, name) = match (&args.file, &args.code) {
-        (Some(path), _) => (
-            files::read_text(path, "handler file")?,
-            path.display().to_string(),
-        ),
-        (None, Some(code)) => (code.clone(), "--code".to_owned()),
-        (None, None) => return Err(CliError::Input("give --file or --code".to_owned())),
-    };
+    let subject = subject(&args)?;
     let page = files::read_page(args.page.as_deref())?;
-    let (arg, target) = pick_argument(&page, &args)?;
-    let scope = match args.scope {
-        ScopeArg::Event => Scope::Event,
-        ScopeArg::Product => Scope::Product,
-    };
-    let mut spec = HandlerSpec::variable(name.clone(), source.clone()).with_scope(scope);
-    if let Some(integration) = &args.r#override {
-        spec = spec.as_override(integration.clone(), Map::new());
-    }
     let sandbox = Sandbox::new(SandboxConfig {
         limits: Limits {
             deadline: Duration::from_millis(args.deadline_ms),
@@ -96,25 +106,23 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
         count_fuel: args.fuel,
         ..SandboxConfig::default()
     })?;
-    let outcome = match HandlerSet::compile(&sandbox, vec![spec]) {
-        Ok(project) => project.open_page(&page.sandbox_data())?.call(0, &arg)?,
-        Err(SandboxError::Compile(errors)) => CallOutcome {
-            error: errors.errors.into_iter().next().map(|(_, e)| e),
-            ..CallOutcome::default()
-        },
-        Err(other) => return Err(other.into()),
-    };
-    let mut outcome = if args.r#override.is_some() {
-        CallOutcome {
-            value: outcome.arg.clone(),
-            ..outcome
+    let (outcome, target) = match build(&sandbox, &subject)? {
+        Ok(pipeline) => {
+            let (label, step) = pipeline.handler(&subject.name).ok_or_else(|| {
+                CliError::Input(format!("the config has no handler {:?}", subject.name))
+            })?;
+            let result = pipeline.process(&page);
+            let (call, target) = find_call(&result, &page, label, is_product_step(step), &args)?;
+            (outcome_of(call), target)
         }
-    } else {
-        outcome
+        Err(error) => (
+            CallOutcome {
+                error: Some(error),
+                ..CallOutcome::default()
+            },
+            "no event: it does not compile".to_owned(),
+        ),
     };
-    if let Some(value) = &mut outcome.value {
-        finish_json(value);
-    }
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
         Format::Pretty
     } else {
@@ -122,7 +130,10 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
     });
     match format {
         Format::Json => println!("{}", as_json(&outcome)),
-        Format::Pretty => print!("{}", pretty(&outcome, &source, &name, &target)),
+        Format::Pretty => print!(
+            "{}",
+            pretty(&outcome, &subject.source, &subject.title, &target)
+        ),
     }
     Ok(if outcome.error.is_some() {
         ExitCode::from(1)
@@ -131,66 +142,250 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
     })
 }
 
-/// The event (or product) the handler is called with, and words for it.
-fn pick_argument(page: &Page, args: &EvalArgs) -> Result<(Value, String), CliError> {
-    let events = page.events();
-    let event = match &args.event {
-        Some(name) => events
-            .iter()
-            .find(|e| event_name(e) == name)
-            .cloned()
-            .ok_or_else(|| {
-                let names: Vec<_> = events
-                    .iter()
-                    .map(event_name)
-                    .filter(|name| !name.is_empty())
-                    .collect();
+/// The handler `args` name, in the config it runs in.
+fn subject(args: &EvalArgs) -> Result<Subject, CliError> {
+    let given = match (&args.file, &args.code) {
+        (Some(path), _) => Some((
+            files::read_text(path, "handler file")?,
+            path.display().to_string(),
+        )),
+        (None, Some(code)) => Some((code.clone(), "--code".to_owned())),
+        (None, None) => None,
+    };
+    if let (Some(path), Some(name)) = (&args.config, &args.handler) {
+        let (mut configs, config_name) = files::read_config(Some(path))?;
+        let (integration, option, slot) =
+            config::handler_slot(&mut configs, name).ok_or_else(|| {
                 CliError::Input(format!(
-                    "the page has no event named {name:?} (it has: {})",
-                    if names.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        names.join(", ")
-                    }
+                    "{config_name} has no handler {name:?} (give an event variable's prop, \
+                     `override` or `override.product`)"
                 ))
-            })?,
-        None => events
-            .first()
-            .cloned()
-            .unwrap_or_else(|| json!({"name": "Viewed Page"})),
-    };
-    let event_name = match event_name(&event) {
-        "" => "unnamed event".to_owned(),
-        name => name.to_owned(),
-    };
-    if args.scope == ScopeArg::Event {
-        return Ok((event, format!("event {event_name:?}")));
+            })?;
+        let (source, title) = match given {
+            Some((source, from)) => {
+                *slot = Value::String(source.clone());
+                (
+                    source,
+                    format!("{integration} {option}, its text from {from}"),
+                )
+            }
+            None => (
+                slot.as_str().unwrap_or_default().to_owned(),
+                format!("{integration} {option}"),
+            ),
+        };
+        return Ok(Subject {
+            configs,
+            name: name.clone(),
+            source,
+            title,
+        });
     }
-    let event = with_page_products(event, page);
-    let products = products_of(&event);
-    match products.get(args.product) {
-        Some((path, product)) => Ok(((*product).clone(), format!("{path} of {event_name:?}"))),
-        None => Err(CliError::Input(format!(
-            "event {event_name:?} has {} products; there is no product {}",
-            products.len(),
-            args.product
-        ))),
+    let Some((source, title)) = given else {
+        return Err(CliError::Input(
+            "give --file or --code, or --config and --handler".to_owned(),
+        ));
+    };
+    let scope = match args.scope.unwrap_or(ScopeArg::Event) {
+        ScopeArg::Event => "event",
+        ScopeArg::Product => "product",
+    };
+    let (integration, options, name) = match &args.r#override {
+        Some(integration) => {
+            let key = if scope == "product" {
+                "product"
+            } else {
+                "event"
+            };
+            let name = if scope == "product" {
+                "override.product"
+            } else {
+                "override"
+            };
+            (
+                integration.clone(),
+                json!({"overrideFunctions": {key: source}}),
+                name.to_owned(),
+            )
+        }
+        None => (
+            "Flocktory".to_owned(),
+            json!({"eventEnrichments": [{"scope": scope, "prop": EVAL_PROP, "event": "", "handler": source}]}),
+            EVAL_PROP.to_owned(),
+        ),
+    };
+    let known = files::kinds();
+    if !known.iter().any(|k| k.name() == integration) {
+        let names: Vec<&str> = known.iter().map(|k| k.name()).collect();
+        return Err(CliError::Input(format!(
+            "--override {integration:?}: not an integration Handlebox knows ({})",
+            names.join(", ")
+        )));
+    }
+    let options = match options {
+        Value::Object(options) => options,
+        _ => Map::new(),
+    };
+    Ok(Subject {
+        configs: vec![IntegrationConfig {
+            name: integration,
+            options,
+        }],
+        name,
+        source,
+        title,
+    })
+}
+
+/// The pipeline of the subject's config; `Err` inside when the handler
+/// itself does not compile (eval reports that as its outcome).
+fn build(sandbox: &Sandbox, subject: &Subject) -> Result<Result<Pipeline, ErrorInfo>, CliError> {
+    let mut configs = subject.configs.clone();
+    let handler = config::handler_slot(&mut configs, &subject.name)
+        .map(|(integration, option, _)| (integration, option));
+    match Pipeline::new(sandbox, configs, &files::kinds()) {
+        Ok(pipeline) => Ok(Ok(pipeline.with_trace(true))),
+        Err(BuildError::Invalid(problems)) => {
+            let own = problems.iter().find(|p| {
+                handler.as_ref().is_some_and(|(integration, option)| {
+                    p.integration == *integration && p.option == *option
+                })
+            });
+            match own {
+                Some(problem) => Ok(Err(ErrorInfo {
+                    kind: ErrorKind::Syntax,
+                    message: problem.message.clone(),
+                    line: problem.line,
+                    column: problem.column,
+                })),
+                None => Err(CliError::Input(
+                    problems
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                )),
+            }
+        }
+        Err(BuildError::Sandbox(e)) => Err(CliError::Sandbox(e)),
     }
 }
 
-/// An event without products of its own takes the page's transaction or
-/// cart, as the pipeline's enrichment would for the usual events.
-fn with_page_products(mut event: Value, page: &Page) -> Value {
-    if products_of(&event).is_empty()
-        && let Some(object) = event.as_object_mut()
-    {
-        for key in ["product", "transaction", "cart", "listing"] {
-            if let Some(value) = page.digital_data.get(key) {
-                object.entry(key).or_insert_with(|| value.clone());
+/// The call of handler `label` on the event `args` asks for, and words for
+/// where it ran. By default: the first of the page's own events it runs
+/// on, else the first event the pipeline added.
+fn find_call<'r>(
+    result: &'r PageResult,
+    page: &Page,
+    label: &str,
+    per_product: bool,
+    args: &EvalArgs,
+) -> Result<(&'r TraceCall, String), CliError> {
+    let original_name = |index: Option<usize>| {
+        index
+            .and_then(|i| page.events().get(i))
+            .map(event_name)
+            .unwrap_or_default()
+    };
+    let mut named = false;
+    let listed = result
+        .events
+        .iter()
+        .filter(|e| e.index.is_some() && e.source.is_none());
+    let added = result
+        .events
+        .iter()
+        .filter(|e| e.index.is_none() || e.source.is_some());
+    for event in listed.chain(added) {
+        let calls: Vec<&TraceCall> = event
+            .trace
+            .iter()
+            .flat_map(|t| &t.calls)
+            .filter(|c| c.handler == label)
+            .collect();
+        let received = event.trace.first().map_or("", |t| event_name(&t.received));
+        if let Some(wanted) = &args.event {
+            if received != wanted && original_name(event.index) != wanted {
+                continue;
             }
+            named = true;
+        }
+        let where_ = match event.index {
+            Some(i) => format!("{received:?} (event #{i})"),
+            None => format!("{received:?} (added by the pipeline)"),
+        };
+        if per_product {
+            if let Some(call) = calls.get(args.product) {
+                let path = call.product.as_deref().unwrap_or("product");
+                return Ok((call, format!("{path} of {where_}")));
+            }
+            if args.event.is_some() {
+                return Err(CliError::Input(format!(
+                    "event {received:?} has {} products; there is no product {}",
+                    calls.len(),
+                    args.product
+                )));
+            }
+            continue;
+        }
+        if let Some(call) = calls.first() {
+            return Ok((call, format!("event {where_}")));
+        }
+        if args.event.is_some() {
+            let products = handlebox_pipeline::products_of(
+                event.trace.first().map_or(&Value::Null, |t| &t.received),
+            )
+            .len();
+            return Err(CliError::Input(format!(
+                "{label} does not run on event {received:?} (it has {products} products; \
+                 an event variable may be limited to other events)"
+            )));
         }
     }
-    event
+    let names: Vec<&str> = page
+        .events()
+        .iter()
+        .map(event_name)
+        .filter(|name| !name.is_empty())
+        .collect();
+    let it_has = if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    };
+    Err(CliError::Input(match &args.event {
+        Some(wanted) if !named => {
+            format!("the page has no event named {wanted:?} (it has: {it_has})")
+        }
+        _ if per_product => format!(
+            "{label} runs on no product: no event of this page has products (its events: {it_has})"
+        ),
+        _ => format!("{label} runs on no event of this page (its events: {it_has})"),
+    }))
+}
+
+fn is_product_step(step: &handlebox_sandbox::Step) -> bool {
+    matches!(
+        step,
+        handlebox_sandbox::Step::ProductOverride { .. }
+            | handlebox_sandbox::Step::ProductVariable { .. }
+    )
+}
+
+/// What eval reports of a call: an override's value is the event (or the
+/// product) as it left it; a variable's is what it returned.
+fn outcome_of(call: &TraceCall) -> CallOutcome {
+    let mut outcome = call.outcome.clone();
+    if call.is_override() && outcome.error.is_none() {
+        outcome.value = match &call.product {
+            Some(path) => js::get(&call.event, path).ok().flatten().cloned(),
+            None => Some(call.event.clone()),
+        };
+    }
+    if let Some(value) = &mut outcome.value {
+        finish_json(value);
+    }
+    outcome
 }
 
 fn error_json(error: &ErrorInfo) -> Value {

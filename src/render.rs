@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use clap::ValueEnum;
 use handlebox_flocktory::script;
+use handlebox_pipeline::trace::IntegrationTrace;
 use handlebox_pipeline::{EventResult, PageResult};
 
 /// How a Result is printed.
@@ -128,4 +129,31 @@ fn event_block(out: &mut String, event: &EventResult) {
     for warning in &event.warnings {
         let _ = writeln!(out, "  warning  {warning}");
     }
+    for trace in &event.trace {
+        trace_block(out, trace);
+    }
+}
+
+/// What one integration's handlers saw and changed on an event.
+fn trace_block(out: &mut String, trace: &IntegrationTrace) {
+    let _ = writeln!(out, "  trace    {}", trace.integration);
+    let _ = writeln!(out, "    digitalData      {}", trace.digital_data);
+    let _ = writeln!(out, "    received         {}", trace.received);
+    for call in &trace.calls {
+        let target = call
+            .product
+            .as_deref()
+            .map(|p| format!(" on {p}"))
+            .unwrap_or_default();
+        let did = if !call.ran {
+            "did not run".to_owned()
+        } else if call.changed.is_empty() {
+            "changed nothing".to_owned()
+        } else {
+            format!("changed {}", call.changed.join(", "))
+        };
+        let _ = writeln!(out, "    {}{target}: {did}", call.handler);
+    }
+    let _ = writeln!(out, "    after overrides  {}", trace.after_overrides);
+    let _ = writeln!(out, "    after variables  {}", trace.after_variables);
 }

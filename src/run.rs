@@ -33,6 +33,12 @@ pub struct RunArgs {
     /// Pages processed at once, for many pages (default: the CPUs).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
     jobs: Option<u16>,
+    /// Show, per event and integration, what the handlers saw: the
+    /// enriched `digitalData`, the event as they received it, what each call
+    /// changed, the event after the overrides and after the variables (in
+    /// the JSON: each event's `trace`).
+    #[arg(long)]
+    trace: bool,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -60,7 +66,8 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
         })?;
         let pipeline = files::pipeline(&sandbox, configs, &name)?
             .with_budget(args.limits.budget())
-            .with_max_events(args.limits.max_events);
+            .with_max_events(args.limits.max_events)
+            .with_trace(args.trace);
         return replay::replay(
             &pipeline,
             pages,
@@ -75,7 +82,8 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
     })?;
     let pipeline = files::pipeline(&sandbox, configs, &name)?
         .with_budget(args.limits.budget())
-        .with_max_events(args.limits.max_events);
+        .with_max_events(args.limits.max_events)
+        .with_trace(args.trace);
     let result = pipeline.process(&page);
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
         Format::Pretty

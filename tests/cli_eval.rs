@@ -187,7 +187,7 @@ fn unusable_input_exits_2_with_one_line() {
                 "--page",
                 "fixtures/pages/home-anonymous.json",
             ],
-            "has 0 products",
+            "no event of this page has products",
         ),
         (&["eval"], "--file"),
     ];
@@ -201,4 +201,160 @@ fn unusable_input_exits_2_with_one_line() {
             assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
         }
     }
+}
+
+#[test]
+fn a_snippet_sees_the_page_as_run_enriches_it() {
+    let out = handlebox(&[
+        "eval",
+        "--code",
+        "return [_digitalData('user'), _digitalData('page'), _digitalData('cart')]",
+        "--page",
+        "fixtures/pages/home-anonymous.json",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let value = &json_of(&out)["value"];
+    assert!(value[0]["anonymousId"].is_string(), "{value}");
+    assert_eq!(value[1]["path"], json!("/"), "{value}");
+    assert_eq!(value[1]["type"], json!("home"), "{value}");
+    assert_eq!(
+        value[2],
+        json!({"lineItems": [], "subtotal": 0, "total": 0})
+    );
+}
+
+#[test]
+fn an_override_sees_the_event_as_enriched_from_digital_data() {
+    let page = r#"{"digitalData": {"user": {"email": "qa@shop.example"}, "events": [{"name": "Viewed Page"}]}, "url": "https://shop.example/"}"#;
+    let path = support::write(&support::temp_dir("eval-enriched"), "staff.json", page);
+    let out = handlebox(&[
+        "eval",
+        "--file",
+        "fixtures/handlers/ignore-internal-traffic.js",
+        "--override",
+        "Flocktory",
+        "--page",
+        path.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let value = &json_of(&out)["value"];
+    assert_eq!(value["user"]["email"], json!("qa@shop.example"), "{value}");
+    assert_eq!(value["ignore"], json!(true), "{value}");
+}
+
+#[test]
+fn a_config_handler_runs_with_the_configs_options_where_the_pipeline_runs_it() {
+    let domain_page = r#"{"digitalData": {"user": {"email": "anna@corp.example"}, "events": [{"name": "Viewed Page"}]}, "url": "https://shop.example/"}"#;
+    let dir = support::temp_dir("eval-config");
+    let page = support::write(&dir, "corp.json", domain_page);
+    let mut config: Value =
+        serde_json::from_str(&support::fixture("fixtures/configs/shop.json")).unwrap();
+    config["integrations"][0]["options"]["internalDomain"] = json!("corp.example");
+    let config_path = support::write(&dir, "corp-config.json", &config.to_string());
+    let out = handlebox(&[
+        "eval",
+        "--config",
+        config_path.to_str().unwrap(),
+        "--handler",
+        "override",
+        "--page",
+        page.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        json_of(&out)["value"]["ignore"],
+        json!(true),
+        "this.getOption('internalDomain') is the config's"
+    );
+
+    let spot = handlebox(&[
+        "eval",
+        "--config",
+        "fixtures/configs/shop.json",
+        "--handler",
+        "spot",
+        "--event",
+        "Completed Transaction",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(spot.status.code(), Some(0), "{}", stderr(&spot));
+    assert_eq!(json_of(&spot)["value"], json!("redesign"));
+
+    let product = handlebox(&[
+        "eval",
+        "--config",
+        "fixtures/configs/shop.json",
+        "--handler",
+        "id",
+        "--event",
+        "Completed Transaction",
+        "--product",
+        "1",
+        "--format",
+        "pretty",
+    ]);
+    let text = stdout_of(&product);
+    assert_eq!(product.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("on transaction.lineItems[1].product of \"Completed Transaction\""),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_config_handler_can_be_tried_with_new_text() {
+    let out = handlebox(&[
+        "eval",
+        "--config",
+        "fixtures/configs/shop.json",
+        "--handler",
+        "spot",
+        "--code",
+        "return this.getOption ? 'has options' : _digitalData('website.regionId');",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json_of(&out)["value"], json!("msk"));
+    let broken = handlebox(&[
+        "eval",
+        "--config",
+        "fixtures/configs/shop.json",
+        "--handler",
+        "spot",
+        "--code",
+        "return 'a' +;",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(broken.status.code(), Some(1));
+    let error = &json_of(&broken)["error"];
+    assert_eq!(
+        (error["kind"].as_str(), error["line"].as_u64()),
+        (Some("syntax"), Some(1))
+    );
+    let missing = handlebox(&[
+        "eval",
+        "--config",
+        "fixtures/configs/shop.json",
+        "--handler",
+        "nope",
+    ]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("has no handler \"nope\""),
+        "{}",
+        stderr(&missing)
+    );
+}
+
+fn stdout_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }

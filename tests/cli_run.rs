@@ -225,3 +225,111 @@ fn unusable_input_exits_2_with_one_line() {
         assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
     }
 }
+
+#[test]
+fn trace_shows_what_each_handler_saw_and_changed() {
+    let out = handlebox(&[
+        "run",
+        "--config",
+        "fixtures/configs/shop.json",
+        "--page",
+        "fixtures/pages/thank-you.json",
+        "--trace",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let result: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let purchase = result["events"]
+        .as_array()
+        .and_then(|events| events.iter().find(|e| e["name"] == "Completed Transaction"))
+        .expect("the purchase");
+    let trace = &purchase["trace"][0];
+    assert_eq!(trace["integration"], "Flocktory");
+    assert_eq!(trace["digitalData"]["website"]["redesign"], true);
+    assert_eq!(
+        trace["received"]["user"]["email"],
+        "anna.petrova@example.com"
+    );
+    assert!(trace["received"].get("spot").is_none());
+    let calls = trace["calls"].as_array().expect("calls");
+    let spot = calls
+        .iter()
+        .find(|c| c["handler"] == "Flocktory eventEnrichments[0] (spot)")
+        .expect("the spot call");
+    assert_eq!(spot["changed"], json!(["spot"]));
+    let ids: Vec<&Value> = calls
+        .iter()
+        .filter(|c| c["handler"] == "Flocktory eventEnrichments[1] (id)")
+        .map(|c| &c["changed"])
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            &json!(["transaction.lineItems[0].product.id"]),
+            &json!(["transaction.lineItems[1].product.id"]),
+            &json!(["transaction.lineItems[2].product.id"]),
+        ]
+    );
+    assert_eq!(trace["afterOverrides"], trace["received"]);
+    assert_eq!(trace["afterVariables"]["spot"], "redesign");
+    assert_eq!(
+        trace["afterVariables"]["transaction"]["lineItems"][0]["product"]["id"],
+        "sku-1_msk"
+    );
+
+    let untraced = handlebox(&[
+        "run",
+        "--config",
+        "fixtures/configs/shop.json",
+        "--page",
+        "fixtures/pages/thank-you.json",
+        "--format",
+        "json",
+    ]);
+    assert!(!String::from_utf8_lossy(&untraced.stdout).contains("\"trace\""));
+
+    let pretty = handlebox(&[
+        "run",
+        "--config",
+        "fixtures/configs/shop.json",
+        "--page",
+        "fixtures/pages/thank-you.json",
+        "--trace",
+        "--format",
+        "pretty",
+    ]);
+    let text = String::from_utf8_lossy(&pretty.stdout);
+    assert!(text.contains("  trace    Flocktory\n"), "{text}");
+    assert!(
+        text.contains("    Flocktory eventEnrichments[0] (spot): changed spot\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("    Flocktory overrideFunctions.event: changed nothing\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_override_that_drops_the_event_is_named_in_the_trace() {
+    let page = r#"{"digitalData": {"user": {"email": "qa@shop.example"}, "events": [{"name": "Viewed Page"}]}, "url": "https://shop.example/"}"#;
+    let path = support::write(&support::temp_dir("run-trace-ignore"), "staff.json", page);
+    let out = handlebox(&[
+        "run",
+        "--config",
+        "fixtures/configs/shop.json",
+        "--page",
+        path.to_str().unwrap(),
+        "--trace",
+        "--format",
+        "json",
+    ]);
+    let result: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let event = &result["events"][0];
+    assert_eq!(event["dropped"], true);
+    let calls = &event["trace"][0]["calls"];
+    assert_eq!(calls[0]["handler"], "Flocktory overrideFunctions.event");
+    assert_eq!(calls[0]["changed"], json!(["ignore"]));
+    assert_eq!(event["trace"][0]["afterOverrides"]["ignore"], true);
+}

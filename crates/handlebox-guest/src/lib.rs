@@ -108,6 +108,7 @@ fn handle(request: Request) -> Response {
             steps,
             skip,
             struck,
+            trace,
         } => World::with(|world| {
             if let Some(value) = digital_data {
                 world.set_digital_data(value);
@@ -116,7 +117,7 @@ fn handle(request: Request) -> Response {
                 calls: &skip,
                 handlers: &struck,
             };
-            plan::run(world, event.get(), &steps, &skips)
+            plan::run(world, event.get(), &steps, &skips, trace)
         }),
     };
     answer.unwrap_or_else(|error| Response::Refused { error })

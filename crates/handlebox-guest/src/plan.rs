@@ -24,13 +24,46 @@ impl Skips<'_> {
     }
 }
 
-/// Runs `steps` on the event in `text`.
-pub(crate) fn run(world: &mut World, text: &str, steps: &[Step], skips: &Skips<'_>) -> Response {
+/// The calls of a plan so far; with a trace, each record gets the event as
+/// its call left it.
+struct Records {
+    calls: Vec<CallRecord>,
+    trace: bool,
+    limit: usize,
+}
+
+impl Records {
+    fn push(&mut self, world: &mut World, event: &JsValue, mut record: CallRecord) {
+        if self.trace {
+            record.event = world
+                .stringify_within(event.clone(), "the event after this call", self.limit)
+                .ok()
+                .flatten();
+        }
+        self.calls.push(record);
+    }
+}
+
+/// Runs `steps` on the event in `text`; with `trace`, every record carries
+/// the event after its call.
+pub(crate) fn run(
+    world: &mut World,
+    text: &str,
+    steps: &[Step],
+    skips: &Skips<'_>,
+    trace: bool,
+) -> Response {
     let event = match world.parse_arg(text) {
         Ok(event) => event,
         Err(error) => return Response::Refused { error },
     };
-    let mut calls = Vec::new();
+    // Handlers together may add at most one value's limit to the event.
+    let limit = text.len() + world.max_output_bytes();
+    let mut records = Records {
+        calls: Vec::new(),
+        trace,
+        limit,
+    };
     for (index, step) in steps.iter().enumerate() {
         let id = CallId {
             step: index,
@@ -38,7 +71,8 @@ pub(crate) fn run(world: &mut World, text: &str, steps: &[Step], skips: &Skips<'
         };
         match step {
             Step::Override { handler } => {
-                calls.push(call(world, *handler, &event, id, None, skips).0);
+                let record = call(world, *handler, &event, id, None, skips).0;
+                records.push(world, &event, record);
             }
             Step::Variable {
                 handler,
@@ -47,7 +81,8 @@ pub(crate) fn run(world: &mut World, text: &str, steps: &[Step], skips: &Skips<'
             } => {
                 if only.is_empty() || event_name(world, &event) == *only {
                     let target = Target::Event { prop };
-                    calls.push(variable(world, *handler, &event, &event, target, id, skips));
+                    let record = variable(world, *handler, &event, &event, target, id, skips);
+                    records.push(world, &event, record);
                 }
             }
             Step::ProductOverride { handler } | Step::ProductVariable { handler, .. } => {
@@ -59,7 +94,7 @@ pub(crate) fn run(world: &mut World, text: &str, steps: &[Step], skips: &Skips<'
                         let mut record = record(id, None);
                         record.ran = true;
                         record.error = Some(error);
-                        calls.push(record);
+                        records.push(world, &event, record);
                         continue;
                     }
                 };
@@ -82,13 +117,12 @@ pub(crate) fn run(world: &mut World, text: &str, steps: &[Step], skips: &Skips<'
                         }
                         _ => call(world, *handler, &product, id, Some(path), skips).0,
                     };
-                    calls.push(record);
+                    records.push(world, &event, record);
                 }
             }
         }
     }
-    // Handlers together may add at most one value's limit to the event.
-    let limit = text.len() + world.max_output_bytes();
+    let mut calls = records.calls;
     // A handler that leaves the event unconvertible (a cycle, a BigInt, too
     // large) has its call fail, and the event goes on as it came in.
     let event = match world.stringify_within(event, "the event after its handlers", limit) {
@@ -124,6 +158,7 @@ fn record(id: CallId, product: Option<String>) -> CallRecord {
         dropped_logs: 0,
         error: None,
         set_failure: None,
+        event: None,
     }
 }
 

@@ -136,6 +136,7 @@ fn build(
         warnings: report.warnings.iter().map(ToString::to_string).collect(),
         max_events: DEFAULT_MAX_EVENTS,
         budget: Budget::default(),
+        trace: false,
     };
     Ok((Some(pipeline), report))
 }

@@ -105,6 +105,46 @@ impl<'de> Visitor<'de> for IntegrationsVisitor {
     }
 }
 
+/// Where the handler `name` is in `configs` (an event variable's `prop`,
+/// `override` or `override.product`, as [`crate::Pipeline::handler_label`]
+/// names them): its integration, its option, and the option's value (the
+/// handler's text, to read or replace).
+pub fn handler_slot<'a>(
+    configs: &'a mut [IntegrationConfig],
+    name: &str,
+) -> Option<(String, String, &'a mut Value)> {
+    let override_key = match name {
+        "override" => Some("event"),
+        "override.product" => Some("product"),
+        _ => None,
+    };
+    for config in configs.iter_mut() {
+        let integration = config.name.clone();
+        if let Some(key) = override_key {
+            if let Some(slot) = config
+                .options
+                .get_mut("overrideFunctions")
+                .and_then(|o| o.get_mut(key))
+                .filter(|slot| slot.is_string())
+            {
+                return Some((integration, format!("overrideFunctions.{key}"), slot));
+            }
+            continue;
+        }
+        if let Some(Value::Array(entries)) = config.options.get_mut("eventEnrichments") {
+            for (i, entry) in entries.iter_mut().enumerate() {
+                if entry.get("prop").and_then(Value::as_str) != Some(name) {
+                    continue;
+                }
+                if let Some(slot) = entry.get_mut("handler") {
+                    return Some((integration, format!("eventEnrichments[{i}].handler"), slot));
+                }
+            }
+        }
+    }
+    None
+}
+
 /// One event variable of an integration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Enrichment {

@@ -20,6 +20,7 @@ pub mod page;
 mod page_run;
 mod pipeline;
 pub mod result;
+pub mod trace;
 
 pub use build::{BuildError, CheckReport, ConfigProblem};
 pub use config::{ConfigError, IntegrationConfig};

@@ -26,6 +26,7 @@ use serde_json::{Map, Value, json};
 use crate::integration::IntegrationPage;
 use crate::pipeline::{Budget, Pipeline};
 use crate::result::{EventResult, HandlerErrorResult, LogResult, PageResult, VariableResult};
+use crate::trace::{IntegrationTrace, TraceCall, changed_paths};
 use crate::{Page, cart, clock, enrich, event_name, js};
 
 const VIEWED_PAGE: &str = "Viewed Page";
@@ -141,10 +142,22 @@ impl<'p> PageRun<'p> {
     /// calls, variables, logs and warnings are left out and say so.
     fn charge_output(&mut self, out: &mut EventResult, calls_before: usize) {
         let limit = self.budget().output_bytes;
+        let trace = std::mem::take(&mut out.trace);
         // The event's calls appear twice in the Result: in it and in `calls`.
         let size = json_size(&*out) + json_size(&out.calls);
         if self.output.saturating_add(size) <= limit {
             self.output += size;
+            if !trace.is_empty() {
+                let traced = json_size(&trace);
+                if self.output.saturating_add(traced) <= limit {
+                    self.output += traced;
+                    out.trace = trace;
+                } else {
+                    out.warnings.push(format!(
+                        "trace left out: its {traced} bytes pass the page's output budget of {limit} bytes"
+                    ));
+                }
+            }
             return;
         }
         self.result.calls.truncate(calls_before);
@@ -337,7 +350,25 @@ impl<'p> PageRun<'p> {
                 return;
             }
         }
-        self.run_plan(&active.plan, &mut copy, out);
+        let mut trace = self.pipeline.trace.then(|| IntegrationTrace {
+            integration: integration.to_owned(),
+            digital_data: self.data.digital_data.clone(),
+            received: copy.clone(),
+            calls: Vec::new(),
+            after_overrides: Value::Null,
+            after_variables: Value::Null,
+        });
+        self.run_plan(&active.plan, &mut copy, out, trace.as_mut());
+        if let Some(mut trace) = trace {
+            trace.after_overrides = trace
+                .calls
+                .iter()
+                .rev()
+                .find(|c| c.is_override())
+                .map_or_else(|| trace.received.clone(), |c| c.event.clone());
+            trace.after_variables = copy.clone();
+            out.trace.push(trace);
+        }
         let final_name = event_name(&copy).to_owned();
         let ignored = copy.get("ignore") == Some(&Value::Bool(true));
         if final_name.is_empty() || ignored {
@@ -375,7 +406,13 @@ impl<'p> PageRun<'p> {
 
     /// Runs the integration's handler plan on `event`, in the page's
     /// sandbox, and records what each call did on `out`.
-    fn run_plan(&mut self, plan: &[Step], event: &mut Value, out: &mut EventResult) {
+    fn run_plan(
+        &mut self,
+        plan: &[Step],
+        event: &mut Value,
+        out: &mut EventResult,
+        mut trace: Option<&mut IntegrationTrace>,
+    ) {
         let pipeline = self.pipeline;
         let Some(handlers) = pipeline.handlers.as_ref() else {
             return;
@@ -405,12 +442,27 @@ impl<'p> PageRun<'p> {
             .and_then(|world| world.run_event(plan, event).map_err(|e| e.to_string()));
         match ran {
             Ok(outcome) => {
+                let mut before = event.clone();
                 *event = outcome.event;
-                for call in outcome.calls {
-                    if let (Some(step), Some(label)) = (plan.get(call.step), labels.get(call.step))
-                    {
-                        self.record(step, label.clone(), call, out);
+                for mut call in outcome.calls {
+                    let (Some(step), Some(label)) = (plan.get(call.step), labels.get(call.step))
+                    else {
+                        continue;
+                    };
+                    if let Some(trace) = trace.as_deref_mut() {
+                        let after = call.event.take().unwrap_or_else(|| before.clone());
+                        trace.calls.push(TraceCall {
+                            handler: label.clone(),
+                            product: call.product.clone(),
+                            ran: call.ran,
+                            changed: changed_paths(&before, &after),
+                            step: Some(step.clone()),
+                            outcome: call.outcome.clone(),
+                            event: after.clone(),
+                        });
+                        before = after;
                     }
+                    self.record(step, label.clone(), call, out);
                 }
             }
             Err(message) => {
@@ -434,6 +486,7 @@ impl<'p> PageRun<'p> {
                 .map(|mut world| {
                     world.set_budget(self.time);
                     world.set_cancel(self.cancelled.clone());
+                    world.set_trace(self.pipeline.trace);
                     world
                 })
                 .map_err(|e| e.to_string())

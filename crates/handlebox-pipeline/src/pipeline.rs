@@ -25,6 +25,7 @@ pub struct Pipeline {
     pub(crate) warnings: Vec<String>,
     pub(crate) max_events: usize,
     pub(crate) budget: Budget,
+    pub(crate) trace: bool,
 }
 
 /// Events processed per page by default; see [`Pipeline::with_max_events`].
@@ -66,9 +67,40 @@ impl Pipeline {
         self
     }
 
+    /// With `trace`, every event of every page carries what its handlers
+    /// saw and changed ([`crate::trace`]), counted in the output budget.
+    pub fn with_trace(mut self, trace: bool) -> Self {
+        self.trace = trace;
+        self
+    }
+
     /// The budget every page is held to.
     pub fn budget(&self) -> Budget {
         self.budget
+    }
+
+    /// The label and plan step of the handler `name` names: an event
+    /// variable's `prop` (the config's first with it), `override` (the
+    /// event override) or `override.product` (the product override).
+    pub fn handler(&self, name: &str) -> Option<(&str, &Step)> {
+        let handlers = self.handlers.as_ref()?;
+        self.integrations
+            .iter()
+            .flat_map(|active| &active.plan)
+            .find_map(|step| {
+                let named = match step {
+                    Step::Variable { prop, .. } | Step::ProductVariable { prop, .. } => {
+                        prop == name
+                    }
+                    Step::Override { .. } => name == "override",
+                    Step::ProductOverride { .. } => name == "override.product",
+                };
+                if named {
+                    handlers.label(step.handler()).map(|label| (label, step))
+                } else {
+                    None
+                }
+            })
     }
 
     /// Config warnings the project runs with.

@@ -2,6 +2,8 @@
 //! order, and per event what happened to it.
 
 use handlebox_sandbox::ErrorKind;
+
+use crate::trace::IntegrationTrace;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -55,6 +57,10 @@ pub struct EventResult {
     pub warnings: Vec<String>,
     /// Console output of the handlers that ran on this event.
     pub logs: Vec<LogResult>,
+    /// What each integration's handlers saw and changed, when the page is
+    /// traced (see [`crate::trace`]); absent otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub trace: Vec<IntegrationTrace>,
 }
 
 /// One event variable's value.

@@ -183,3 +183,53 @@ fn events_past_the_page_limit_are_reported_not_processed() {
     assert!(result.events[3..].iter().all(|e| e.dropped
         && e.warnings[0].starts_with("not processed: the page has more than 3 events")));
 }
+
+#[test]
+fn a_trace_that_does_not_fit_the_output_budget_is_left_out_not_the_results() {
+    let sandbox = Sandbox::new(SandboxConfig {
+        cache_dir: Some(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("module-cache")),
+        ..SandboxConfig::default()
+    })
+    .expect("sandbox");
+    let options = json!({"eventEnrichments": [{"prop": "spot", "handler": "return 'x';"}]});
+    let config = || {
+        vec![IntegrationConfig {
+            name: "Echo".into(),
+            options: options.as_object().cloned().unwrap_or_default(),
+        }]
+    };
+    let big = "b".repeat(8 << 10);
+    let page = Page::from_value(
+        json!({"digitalData": {"filler": big, "events": [{"name": "Viewed Page"}]}}),
+    )
+    .expect("page");
+    let traced = Pipeline::new(&sandbox, config(), &[&Echo])
+        .expect("pipeline")
+        .with_trace(true);
+    let event = &traced.process(&page).events[0];
+    assert_eq!(event.trace.len(), 1);
+    assert_eq!(event.trace[0].calls[0].changed, ["spot"]);
+    assert_eq!(event.trace[0].after_variables["spot"], json!("x"));
+
+    let tight = Pipeline::new(&sandbox, config(), &[&Echo])
+        .expect("pipeline")
+        .with_trace(true)
+        .with_budget(handlebox_pipeline::Budget {
+            output_bytes: 4 << 10,
+            ..handlebox_pipeline::Budget::default()
+        });
+    let event = &tight.process(&page).events[0];
+    assert!(
+        event.trace.is_empty(),
+        "the 8 KiB digitalData does not fit 4 KiB"
+    );
+    assert_eq!(event.variables[0].value, json!("x"), "the results stay");
+    assert!(
+        event
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("trace left out: its ")),
+        "{:?}",
+        event.warnings
+    );
+}

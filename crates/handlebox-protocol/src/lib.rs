@@ -195,6 +195,9 @@ pub enum Request {
         skip: Vec<CallId>,
         /// Handlers not to run at all on this page; answered likewise.
         struck: Vec<usize>,
+        /// Whether each record carries the event as that call left it.
+        #[serde(default)]
+        trace: bool,
     },
 }
 
@@ -311,6 +314,10 @@ pub struct CallRecord {
     pub error: Option<ErrorInfo>,
     /// Where writing the value threw, if it did.
     pub set_failure: Option<SetFailure>,
+    /// The event as JSON text after this call, when the request asked for
+    /// a trace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
 }
 
 /// A message from the guest to the host.

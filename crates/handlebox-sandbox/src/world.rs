@@ -84,6 +84,8 @@ pub struct PlanCall {
     pub ran: bool,
     /// The call's outcome; `arg` is always `None` (the event is shared).
     pub outcome: CallOutcome,
+    /// The event as this call left it, when the page is traced.
+    pub event: Option<Value>,
 }
 
 /// What an event's plan did.
@@ -125,6 +127,8 @@ pub struct PageWorld {
     budget: Option<PageBudget>,
     /// Set when the page is cancelled: no call starts after that.
     cancelled: Option<Arc<AtomicBool>>,
+    /// Whether plans report the event after each call.
+    trace: bool,
 }
 
 /// The JSON of [`PageContext`], each part encoded once (and `digitalData`
@@ -204,6 +208,7 @@ impl PageWorld {
             spent,
             budget: None,
             cancelled: None,
+            trace: false,
         };
         page.instance()?;
         Ok(page)
@@ -223,6 +228,12 @@ impl PageWorld {
     /// (those asked for are reported as not run).
     pub fn set_cancel(&mut self, cancelled: Arc<AtomicBool>) {
         self.cancelled = Some(cancelled);
+    }
+
+    /// With `trace`, each call of [`PageWorld::run_event`] reports the
+    /// event as it left it ([`PlanCall::event`]).
+    pub fn set_trace(&mut self, trace: bool) {
+        self.trace = trace;
     }
 
     /// How many instances this page has used (1, plus one per trap).
@@ -463,6 +474,7 @@ impl PageWorld {
                 steps: steps.to_vec(),
                 skip: trapped.iter().map(|(id, _)| *id).collect(),
                 struck: (0..count).filter(|i| self.struck(*i)).collect(),
+                trace: self.trace,
             };
             let step_handlers = steps.iter().map(Step::handler).collect();
             match self.exchange(&request, step_handlers, budget)? {
@@ -567,6 +579,9 @@ impl PageWorld {
                     set_failure: record.set_failure,
                     ran: record.ran || outcome.trapped,
                     outcome,
+                    event: record
+                        .event
+                        .and_then(|text| serde_json::from_str(&text).ok()),
                 }
             })
             .collect();
