@@ -209,12 +209,14 @@ struct Output {
     progress: Option<Instant>,
 }
 
-/// Processes every page of `pages` with `pipeline` and prints each Result.
+/// Processes every page of `pages` with `pipeline` and prints each Result;
+/// exit 1 for a bad page, or with `strict` for a handler error.
 pub fn replay(
     pipeline: &Pipeline,
     pages: Pages,
     jobs: usize,
     format: Format,
+    strict: bool,
 ) -> Result<ExitCode, CliError> {
     if format == Format::Json {
         return Err(CliError::Input(
@@ -257,7 +259,7 @@ pub fn replay(
     if let Some(error) = input.into_inner().ok().and_then(|i| i.error) {
         return Err(error);
     }
-    Ok(if totals.bad > 0 {
+    Ok(if totals.bad > 0 || (strict && totals.errors > 0) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -39,6 +39,10 @@ pub struct RunArgs {
     /// the JSON: each event's `trace`).
     #[arg(long)]
     trace: bool,
+    /// Exit 1 when a handler failed (by default, handler errors are part of
+    /// the Result and the exit status is 0).
+    #[arg(long)]
+    strict: bool,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -73,6 +77,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
             pages,
             jobs,
             args.format.unwrap_or(Format::Ndjson),
+            args.strict,
         );
     }
     let page = files::read_page(Some(&args.page))?;
@@ -91,7 +96,12 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
         Format::Json
     });
     print!("{}", render(&result, format));
-    Ok(ExitCode::SUCCESS)
+    let failed = result.events.iter().any(|e| !e.errors.is_empty());
+    Ok(if args.strict && failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Runs `handlebox demo`: the seed example on built-in data.

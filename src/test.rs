@@ -20,6 +20,9 @@ pub struct TestArgs {
     /// Record the actual calls into cases marked `"snapshot": true`.
     #[arg(long)]
     update: bool,
+    /// Run only the cases whose name contains this text.
+    #[arg(long, value_name = "TEXT")]
+    filter: Option<String>,
     /// `pretty` for people; `junit` prints JUnit XML on stdout (the
     /// per-case lines then go to stderr).
     #[arg(long, value_enum, default_value_t = TestFormat::Pretty)]
@@ -53,7 +56,13 @@ pub fn run(args: TestArgs) -> Result<ExitCode, CliError> {
     let mut runner = Runner::new(sandbox, &kinds);
     let mut reports = Vec::new();
     for path in paths {
-        reports.extend(runner.file(&path, args.update));
+        reports.extend(runner.file(&path, args.update, args.filter.as_deref()));
+    }
+    if reports.is_empty() {
+        return Err(CliError::Input(format!(
+            "no case's name contains {:?}",
+            args.filter.as_deref().unwrap_or_default()
+        )));
     }
     let lines = handlebox_cases::lines(&reports);
     let summary = handlebox_cases::summary(&reports);

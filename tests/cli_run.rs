@@ -169,6 +169,29 @@ fn handler_errors_are_reported_not_fatal() {
         1,
         "the event still goes through"
     );
+    let strict = |page: &str| {
+        handlebox(&[
+            "run",
+            "--config",
+            config.to_str().unwrap(),
+            "--page",
+            page,
+            "--format",
+            "json",
+            "--strict",
+        ])
+    };
+    let failed = strict("fixtures/pages/home-anonymous.json");
+    assert_eq!(failed.status.code(), Some(1), "--strict: a handler failed");
+    assert_eq!(
+        serde_json::from_slice::<Value>(&failed.stdout).unwrap(),
+        result,
+        "the same Result"
+    );
+    let clean = handlebox(&[
+        "run", "--config", SHOP, "--page", THANK_YOU, "--format", "json", "--strict",
+    ]);
+    assert_eq!(clean.status.code(), Some(0), "no handler failed");
 }
 
 #[test]

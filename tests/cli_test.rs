@@ -5,7 +5,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{handlebox, root, stdout, temp_dir, write};
+use support::{handlebox, root, stderr, stdout, temp_dir, write};
 
 fn last_line(text: &str) -> &str {
     text.trim_end().lines().last().unwrap_or_default()
@@ -315,4 +315,20 @@ fn docs_show_the_fixtures_as_they_are() {
             );
         }
     }
+}
+
+#[test]
+fn filter_runs_the_cases_whose_name_contains_it() {
+    let out = handlebox(&["test", "fixtures/tests", "--filter", "spot is"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert_eq!(last_line(&text), "2 passed, 0 failed", "{text}");
+    assert!(text.contains("spot is \"old\" on the old site"), "{text}");
+    let none = handlebox(&["test", "fixtures/tests", "--filter", "no such case"]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(
+        stderr(&none).contains("no case's name contains \"no such case\""),
+        "{}",
+        stderr(&none)
+    );
 }

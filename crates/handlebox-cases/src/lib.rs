@@ -121,10 +121,11 @@ impl<'k> Runner<'k> {
         }
     }
 
-    /// Runs every case of the file at `path`; with `update`, records the
-    /// actual calls into its cases marked `"snapshot": true` and saves it.
-    /// A file that cannot be read is one failed report.
-    pub fn file(&mut self, path: &Path, update: bool) -> Vec<Report> {
+    /// Runs every case of the file at `path` whose name contains `filter`
+    /// (all without one); with `update`, records the actual calls into its
+    /// cases marked `"snapshot": true` and saves it. A file that cannot be
+    /// read is one failed report.
+    pub fn file(&mut self, path: &Path, update: bool, filter: Option<&str>) -> Vec<Report> {
         let file_name = path.display().to_string();
         let mut file = match CaseFile::read(path) {
             Ok(file) => file,
@@ -139,7 +140,13 @@ impl<'k> Runner<'k> {
         };
         let mut reports = Vec::new();
         let mut recorded = 0;
-        for case in file.cases.clone() {
+        let chosen = file
+            .cases
+            .iter()
+            .filter(|case| filter.is_none_or(|f| case.name.contains(f)))
+            .cloned()
+            .collect::<Vec<_>>();
+        for case in chosen {
             let started = Instant::now();
             let outcome = match &case.skip {
                 Some(reason) => Outcome::Skip(reason.clone()),
