@@ -9,8 +9,8 @@ use handlebox_sandbox::{HandlerSet, HandlerSpec, Sandbox, SandboxConfig, Scope, 
 use serde_json::{Value, json};
 
 const PAGE: &str = include_str!("../fixtures/pages/thank-you.json");
-const SPOT: &str = include_str!("../fixtures/handlers/spot.js");
-const PRODUCT_ID: &str = include_str!("../fixtures/handlers/product-id-by-region.js");
+const SPOT: &str = include_str!("../fixtures/project/handlers/spot.js");
+const PRODUCT_ID: &str = include_str!("../fixtures/project/handlers/product-id-by-region.js");
 
 fn setup() -> (HandlerSet, Page, Value) {
     let sandbox = Sandbox::new(SandboxConfig::default()).expect("sandbox");

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use handlebox_pipeline::{ConfigProblem, Pipeline};
+use handlebox_pipeline::Pipeline;
 use handlebox_sandbox::{Sandbox, SandboxConfig};
 
 use crate::error::CliError;
@@ -13,25 +13,22 @@ use crate::files;
 /// Arguments of `handlebox check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// The project config to check.
+    /// The project config to check (a file, or a project directory with
+    /// `config.json`).
     #[arg(long)]
     config: PathBuf,
 }
 
-fn line(severity: &str, problem: &ConfigProblem) -> String {
-    format!("{severity}: {problem}")
-}
-
 /// Runs `handlebox check`; exit 1 when there is an error.
 pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
-    let (configs, name) = files::read_config(Some(&args.config))?;
+    let (config, name) = files::read_config(Some(&args.config))?;
     let sandbox = Sandbox::new(SandboxConfig::default())?;
-    let report = Pipeline::check(&sandbox, configs, &files::kinds())?;
+    let report = Pipeline::check(&sandbox, config.configs.clone(), &files::kinds())?;
     for problem in &report.errors {
-        println!("{}", line("error", problem));
+        println!("error: {}", config.describe(problem));
     }
     for problem in &report.warnings {
-        println!("{}", line("warning", problem));
+        println!("warning: {}", config.describe(problem));
     }
     println!(
         "{name}: {} errors, {} warnings",

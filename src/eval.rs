@@ -153,7 +153,8 @@ fn subject(args: &EvalArgs) -> Result<Subject, CliError> {
         (None, None) => None,
     };
     if let (Some(path), Some(name)) = (&args.config, &args.handler) {
-        let (mut configs, config_name) = files::read_config(Some(path))?;
+        let (config, config_name) = files::read_config(Some(path))?;
+        let mut configs = config.configs;
         let (integration, option, slot) =
             config::handler_slot(&mut configs, name).ok_or_else(|| {
                 CliError::Input(format!(

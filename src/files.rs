@@ -1,11 +1,11 @@
 //! Reading the user's files, with errors that name the file and the place.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use handlebox_flocktory::FlocktoryKind;
-use handlebox_pipeline::config::{self, ConfigError};
+use handlebox_pipeline::handler_files::CONFIG_FILE;
 use handlebox_pipeline::{
-    BuildError, IntegrationConfig, IntegrationKind, Page, PageError, Pipeline,
+    BuildError, ConfigError, ConfigFile, IntegrationKind, Page, PageError, Pipeline,
 };
 use handlebox_sandbox::Sandbox;
 
@@ -35,22 +35,37 @@ pub fn read_page(path: Option<&Path>) -> Result<Page, CliError> {
 /// The seed example's config, used by `demo` and by `serve` without `--config`.
 pub const DEMO_CONFIG: &str = include_str!("../fixtures/configs/demo.json");
 
-/// Reads a project config file, or the demo config when `path` is `None`.
-pub fn read_config(path: Option<&Path>) -> Result<(Vec<IntegrationConfig>, String), CliError> {
-    let (text, name) = match path {
-        Some(path) => (read_text(path, "config file")?, path.display().to_string()),
+/// Reads a project config: a config file, or a project directory holding
+/// `config.json` (handlers may be `.js` files beside it); the demo config
+/// when `path` is `None`.
+pub fn read_config(path: Option<&Path>) -> Result<(ConfigFile, String), CliError> {
+    let (text, name, base) = match path {
+        Some(path) => {
+            let file = if path.is_dir() {
+                path.join(CONFIG_FILE)
+            } else {
+                path.to_owned()
+            };
+            let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
+            (
+                read_text(&file, "config file")?,
+                file.display().to_string(),
+                base,
+            )
+        }
         None => (
             DEMO_CONFIG.to_owned(),
             "the built-in demo config".to_owned(),
+            PathBuf::from("."),
         ),
     };
-    let configs = config::parse(&text).map_err(|e| match e {
+    let file = ConfigFile::parse(&text, &base).map_err(|e| match e {
         ConfigError::Json(message) => {
             CliError::Input(format!("{name} is not valid JSON: {message}"))
         }
         shape => CliError::Input(format!("{name}: {shape}")),
     })?;
-    Ok((configs, name))
+    Ok((file, name))
 }
 
 /// The integrations this build of Handlebox knows.
@@ -59,20 +74,9 @@ pub fn kinds() -> [&'static dyn IntegrationKind; 1] {
 }
 
 /// Builds the pipeline of a config; every problem is one clause of the error.
-pub fn pipeline(
-    sandbox: &Sandbox,
-    configs: Vec<IntegrationConfig>,
-    name: &str,
-) -> Result<Pipeline, CliError> {
-    Pipeline::new(sandbox, configs, &kinds()).map_err(|e| match e {
-        BuildError::Invalid(problems) => CliError::Input(format!(
-            "{name}: {}",
-            problems
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ")
-        )),
+pub fn pipeline(sandbox: &Sandbox, file: &ConfigFile, name: &str) -> Result<Pipeline, CliError> {
+    Pipeline::new(sandbox, file.configs.clone(), &kinds()).map_err(|e| match e {
         BuildError::Sandbox(e) => CliError::Sandbox(e),
+        invalid => CliError::Input(format!("{name}: {}", file.describe_error(&invalid))),
     })
 }

@@ -10,6 +10,7 @@ mod error;
 mod eval;
 mod files;
 mod limits;
+mod pack;
 mod render;
 mod replay;
 mod report;
@@ -39,6 +40,9 @@ enum Command {
     Run(run::RunArgs),
     /// Compile every handler of a config and report every problem.
     Check(check::CheckArgs),
+    /// Write a project directory's config with its handler files inlined:
+    /// the single JSON the admin panel imports.
+    Pack(pack::PackArgs),
     /// Run one handler on one event or product and show its value, console
     /// output, errors and cost.
     Eval(eval::EvalArgs),
@@ -54,6 +58,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => run::demo(args),
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::run(args),
+        Command::Pack(args) => pack::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Test(args) => test::run(args),
         Command::Serve(args) => serve::run(args),

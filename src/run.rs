@@ -18,7 +18,8 @@ use crate::replay::{self, Pages};
 /// Arguments of `handlebox run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The project config (SegmentStream's export).
+    /// The project config (SegmentStream's export), or a project directory
+    /// holding `config.json` with handlers as `.js` files.
     #[arg(long)]
     config: PathBuf,
     /// The page: a bare `digitalData` or `{digitalData, url, cookies, …}`;
@@ -57,7 +58,7 @@ pub struct DemoArgs {
 
 /// Runs `handlebox run`.
 pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
-    let (configs, name) = files::read_config(Some(&args.config))?;
+    let (config, name) = files::read_config(Some(&args.config))?;
     if let Some(pages) = Pages::at(&args.page)? {
         let jobs = args.jobs.map_or_else(
             || thread::available_parallelism().map_or(1, |n| n.get()),
@@ -68,7 +69,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
             max_open_pages: u32::try_from(jobs * 2).unwrap_or(u32::MAX).max(8),
             ..SandboxConfig::default()
         })?;
-        let pipeline = files::pipeline(&sandbox, configs, &name)?
+        let pipeline = files::pipeline(&sandbox, &config, &name)?
             .with_budget(args.limits.budget())
             .with_max_events(args.limits.max_events)
             .with_trace(args.trace);
@@ -85,7 +86,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
         limits: args.limits.limits(),
         ..SandboxConfig::default()
     })?;
-    let pipeline = files::pipeline(&sandbox, configs, &name)?
+    let pipeline = files::pipeline(&sandbox, &config, &name)?
         .with_budget(args.limits.budget())
         .with_max_events(args.limits.max_events)
         .with_trace(args.trace);
@@ -106,10 +107,10 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
 
 /// Runs `handlebox demo`: the seed example on built-in data.
 pub fn demo(args: DemoArgs) -> Result<ExitCode, CliError> {
-    let (configs, name) = files::read_config(None)?;
+    let (config, name) = files::read_config(None)?;
     let page = files::read_page(None)?;
     let sandbox = Sandbox::new(SandboxConfig::default())?;
-    let pipeline = files::pipeline(&sandbox, configs, &name)?;
+    let pipeline = files::pipeline(&sandbox, &config, &name)?;
     let result = pipeline.process(&page);
     if args.format == Format::Pretty {
         println!(

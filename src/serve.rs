@@ -19,8 +19,10 @@ use crate::limits::LimitArgs;
 /// Arguments of `handlebox serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// A config file (served at /v1/process) or a directory of `*.json`
-    /// configs (each at /v1/projects/{file stem}/process). Default: the demo.
+    /// A config file or a project directory (holding `config.json`),
+    /// served at /v1/process; or a directory of projects: `*.json` configs
+    /// and project directories, each at /v1/projects/{stem or name}/process.
+    /// Default: the demo.
     #[arg(long)]
     config: Option<PathBuf>,
     /// The address to listen on.

@@ -22,7 +22,7 @@ fn spot_on_the_built_in_page() {
     let out = handlebox(&[
         "eval",
         "--file",
-        "fixtures/handlers/spot.js",
+        "fixtures/project/handlers/spot.js",
         "--format",
         "json",
     ]);
@@ -40,7 +40,7 @@ fn pretty_output_shows_value_and_cost() {
     let out = handlebox(&[
         "eval",
         "--file",
-        "fixtures/handlers/spot.js",
+        "fixtures/project/handlers/spot.js",
         "--format",
         "pretty",
     ]);
@@ -73,7 +73,7 @@ fn product_scope_on_a_chosen_event_with_fuel() {
     let out = handlebox(&[
         "eval",
         "--file",
-        "fixtures/handlers/product-id-by-region.js",
+        "fixtures/project/handlers/product-id-by-region.js",
         "--scope",
         "product",
         "--event",
@@ -101,7 +101,7 @@ fn override_shows_the_changed_event() {
     let out = handlebox(&[
         "eval",
         "--file",
-        "fixtures/handlers/ignore-internal-traffic.js",
+        "fixtures/project/handlers/ignore-internal-traffic.js",
         "--override",
         "Flocktory",
         "--page",
@@ -118,7 +118,7 @@ fn a_throwing_handler_exits_1_with_its_position() {
     let out = handlebox(&[
         "eval",
         "--file",
-        "fixtures/handlers/broken-null-user.js",
+        "fixtures/project/handlers/broken-null-user.js",
         "--page",
         "fixtures/pages/home-anonymous.json",
         "--format",
@@ -232,7 +232,7 @@ fn an_override_sees_the_event_as_enriched_from_digital_data() {
     let out = handlebox(&[
         "eval",
         "--file",
-        "fixtures/handlers/ignore-internal-traffic.js",
+        "fixtures/project/handlers/ignore-internal-traffic.js",
         "--override",
         "Flocktory",
         "--page",

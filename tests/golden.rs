@@ -126,12 +126,12 @@ fn check_and_test_outputs_are_unchanged() {
 #[test]
 fn eval_outputs_are_unchanged_but_for_costs() {
     let cases: [(&str, &[&str]); 4] = [
-        ("spot", &["--file", "fixtures/handlers/spot.js"]),
+        ("spot", &["--file", "fixtures/project/handlers/spot.js"]),
         (
             "product-id-by-region",
             &[
                 "--file",
-                "fixtures/handlers/product-id-by-region.js",
+                "fixtures/project/handlers/product-id-by-region.js",
                 "--scope",
                 "product",
                 "--event",
@@ -142,7 +142,7 @@ fn eval_outputs_are_unchanged_but_for_costs() {
             "broken-null-user",
             &[
                 "--file",
-                "fixtures/handlers/broken-null-user.js",
+                "fixtures/project/handlers/broken-null-user.js",
                 "--page",
                 "fixtures/pages/home-anonymous.json",
             ],
@@ -151,7 +151,7 @@ fn eval_outputs_are_unchanged_but_for_costs() {
             "ignore-internal-traffic",
             &[
                 "--file",
-                "fixtures/handlers/ignore-internal-traffic.js",
+                "fixtures/project/handlers/ignore-internal-traffic.js",
                 "--override",
                 "Flocktory",
             ],

@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use handlebox_pipeline::{IntegrationKind, Page, PageResult, Pipeline, config};
+use handlebox_pipeline::{ConfigError, ConfigFile, IntegrationKind, Page, PageResult, Pipeline};
 use handlebox_sandbox::Sandbox;
 use serde_json::Value;
 
@@ -209,11 +209,9 @@ impl<'k> Runner<'k> {
             Source::Inline(value) => value.to_string(),
         };
         if !self.pipelines.contains_key(&key) {
-            let built = load_json(config, "config").and_then(|value| {
-                let configs =
-                    config::integrations(value).map_err(|e| format!("config {key}: {e}"))?;
-                Pipeline::new(&self.sandbox, configs, self.kinds)
-                    .map_err(|e| format!("config {key}: {e}"))
+            let built = read_config(config).and_then(|file| {
+                Pipeline::new(&self.sandbox, file.configs.clone(), self.kinds)
+                    .map_err(|e| format!("config {key}: {}", file.describe_error(&e)))
             });
             self.pipelines.insert(key.clone(), built);
         }
@@ -225,6 +223,30 @@ impl<'k> Runner<'k> {
         let page = load_json(page, "page")
             .and_then(|value| Page::from_value(value).map_err(|e| format!("page: {e}")))?;
         Ok(pipeline.process(&page))
+    }
+}
+
+/// A config: a file or a project directory (its handlers may be `.js`
+/// files beside it), or inline JSON.
+fn read_config(source: &Source) -> Result<ConfigFile, String> {
+    match source {
+        Source::Inline(value) => ConfigFile::parse(&value.to_string(), Path::new("."))
+            .map_err(|e| format!("config: {e}")),
+        Source::Path(path) => {
+            let file = ConfigFile::path_of(path);
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| format!("cannot read config file {}: {e}", file.display()))?;
+            let base = file.parent().unwrap_or(Path::new("."));
+            ConfigFile::parse(&text, base).map_err(|e| match e {
+                ConfigError::Json(message) => {
+                    format!(
+                        "config file {} is not valid JSON: {message}",
+                        file.display()
+                    )
+                }
+                shape => format!("config file {}: {shape}", file.display()),
+            })
+        }
     }
 }
 

@@ -12,6 +12,7 @@ pub mod cart;
 mod clock;
 pub mod config;
 pub mod enrich;
+pub mod handler_files;
 pub mod integration;
 pub mod js;
 mod json_error;
@@ -24,6 +25,7 @@ pub mod trace;
 
 pub use build::{BuildError, CheckReport, ConfigProblem};
 pub use config::{ConfigError, IntegrationConfig};
+pub use handler_files::{ConfigFile, HandlerFile};
 pub use integration::{
     Configured, Integration, IntegrationKind, IntegrationPage, OptionProblem, Tracked,
 };

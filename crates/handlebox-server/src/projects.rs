@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use handlebox_pipeline::{Budget, BuildError, IntegrationKind, Pipeline, config};
+use handlebox_pipeline::handler_files::CONFIG_FILE;
+use handlebox_pipeline::{Budget, ConfigFile, IntegrationKind, Pipeline};
 use handlebox_sandbox::Sandbox;
 
 use crate::pool::Lane;
@@ -26,17 +27,21 @@ pub enum Source {
     },
     /// One config file, served as `default`.
     File(PathBuf),
-    /// A directory of `*.json` configs, one project each.
+    /// A directory of projects: each `*.json` config, and each directory
+    /// holding a `config.json` (a project directory), named by its stem.
     Dir(PathBuf),
 }
 
 impl Source {
-    /// A file or a directory, whichever `path` is.
+    /// A config file, a project directory (holding `config.json`), or a
+    /// directory of projects, whichever `path` is.
     pub fn from_path(path: PathBuf) -> Self {
-        if path.is_dir() {
-            Source::Dir(path)
-        } else {
+        if !path.is_dir() {
             Source::File(path)
+        } else if path.join(CONFIG_FILE).is_file() {
+            Source::File(path.join(CONFIG_FILE))
+        } else {
+            Source::Dir(path)
         }
     }
 }
@@ -102,9 +107,11 @@ pub fn load(
     limits: ProjectLimits,
 ) -> Result<Projects, LoadError> {
     let mut projects = Projects::default();
-    let files: Vec<(String, String, String)> = match source {
-        Source::Text { name, text } => vec![(DEFAULT.to_owned(), name.clone(), text.clone())],
-        Source::File(path) => vec![(DEFAULT.to_owned(), path.display().to_string(), read(path)?)],
+    let files: Vec<(String, PathBuf, String)> = match source {
+        Source::Text { name, text } => {
+            vec![(DEFAULT.to_owned(), PathBuf::from(name), text.clone())]
+        }
+        Source::File(path) => vec![(DEFAULT.to_owned(), path.clone(), read(path)?)],
         Source::Dir(dir) => {
             let mut files = Vec::new();
             let entries = std::fs::read_dir(dir).map_err(|e| LoadError {
@@ -112,7 +119,14 @@ pub fn load(
                 message: format!("cannot read config directory {}: {e}", dir.display()),
             })?;
             for entry in entries.flatten() {
-                let path = entry.path();
+                let mut path = entry.path();
+                if path.is_dir() && path.join(CONFIG_FILE).is_file() {
+                    path = path.join(CONFIG_FILE);
+                    let id = entry.file_name().to_string_lossy().into_owned();
+                    check_id(&id, &path)?;
+                    files.push((id, path.clone(), read(&path)?));
+                    continue;
+                }
                 if path.extension().is_none_or(|e| e != "json") {
                     continue;
                 }
@@ -120,20 +134,8 @@ pub fn load(
                     .file_stem()
                     .map(|s| s.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                if id.is_empty()
-                    || !id
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                {
-                    return Err(LoadError {
-                        project: id,
-                        message: format!(
-                            "{}: a project id may only have letters, digits, '-' and '_'",
-                            path.display()
-                        ),
-                    });
-                }
-                files.push((id, path.display().to_string(), read(&path)?));
+                check_id(&id, &path)?;
+                files.push((id, path.clone(), read(&path)?));
             }
             if files.is_empty() {
                 return Err(LoadError {
@@ -144,23 +146,16 @@ pub fn load(
             files
         }
     };
-    for (id, origin, text) in files {
+    for (id, path, text) in files {
+        let origin = path.display().to_string();
         let fail = |message: String| LoadError {
             project: id.clone(),
             message: format!("{origin}: {message}"),
         };
-        let configs = config::parse(&text).map_err(|e| fail(e.to_string()))?;
-        let pipeline = Pipeline::new(sandbox, configs, kinds)
-            .map_err(|e| match e {
-                BuildError::Invalid(problems) => fail(
-                    problems
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                ),
-                BuildError::Sandbox(e) => fail(e.to_string()),
-            })?
+        let base = path.parent().unwrap_or(Path::new("."));
+        let config = ConfigFile::parse(&text, base).map_err(|e| fail(e.to_string()))?;
+        let pipeline = Pipeline::new(sandbox, config.configs.clone(), kinds)
+            .map_err(|e| fail(config.describe_error(&e)))?
             .with_max_events(limits.max_events)
             .with_budget(limits.budget);
         for warning in pipeline.warnings() {
@@ -177,6 +172,25 @@ pub fn load(
         );
     }
     Ok(projects)
+}
+
+/// A project id is its file's stem or its directory's name: letters,
+/// digits, `-` and `_`.
+fn check_id(id: &str, path: &Path) -> Result<(), LoadError> {
+    if !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Ok(());
+    }
+    Err(LoadError {
+        project: id.to_owned(),
+        message: format!(
+            "{}: a project id may only have letters, digits, '-' and '_'",
+            path.display()
+        ),
+    })
 }
 
 fn read(path: &Path) -> Result<String, LoadError> {

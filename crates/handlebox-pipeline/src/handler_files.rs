@@ -1,0 +1,256 @@
+//! Handlers kept as files. Integrators keep snippets in git as `.js` files
+//! and review them as code; a config in a project directory names them,
+//! `"handler": {"file": "handlers/spot.js"}` (or `"overrideFunctions":
+//! {"event": {"file": …}}`), relative to the config. Reading the config
+//! puts each file's text in its place, so that the rest of Handlebox sees
+//! the config the admin panel imports; `handlebox pack` writes that config.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::config::{self, ConfigError, IntegrationConfig};
+use crate::json_error::shape;
+use crate::{BuildError, ConfigProblem};
+
+/// The file a project directory's config is in.
+pub const CONFIG_FILE: &str = "config.json";
+
+/// The largest handler file read, in bytes.
+pub const MAX_HANDLER_FILE_BYTES: u64 = 1 << 20;
+
+/// A handler option whose text came from a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandlerFile {
+    /// The integration, e.g. `Flocktory`.
+    pub integration: String,
+    /// The option, e.g. `eventEnrichments[0].handler`.
+    pub option: String,
+    /// The file, as the config names it joined to the config's directory.
+    pub path: PathBuf,
+}
+
+/// A config read from its file, with its handler files in place.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigFile {
+    /// The config as the admin panel imports it: every handler inline.
+    pub json: Value,
+    /// Its integrations.
+    pub configs: Vec<IntegrationConfig>,
+    /// Where each handler kept as a file came from.
+    pub files: Vec<HandlerFile>,
+}
+
+impl ConfigFile {
+    /// The config file of `path`: itself, or [`CONFIG_FILE`] in a project
+    /// directory.
+    pub fn path_of(path: &Path) -> PathBuf {
+        if path.is_dir() {
+            path.join(CONFIG_FILE)
+        } else {
+            path.to_owned()
+        }
+    }
+
+    /// A config's text whose handler files are relative to `base`.
+    pub fn parse(text: &str, base: &Path) -> Result<Self, ConfigError> {
+        let mut json: Value =
+            serde_json::from_str(text).map_err(|e| ConfigError::Json(e.to_string()))?;
+        let files = inline(&mut json, base)?;
+        let configs = config::integrations(json.clone())?;
+        Ok(Self {
+            json,
+            configs,
+            files,
+        })
+    }
+
+    /// `problem` as a person reads it: a handler's line and column are in
+    /// its file when it has one.
+    pub fn describe(&self, problem: &ConfigProblem) -> String {
+        let file = self
+            .files
+            .iter()
+            .find(|f| f.integration == problem.integration && f.option == problem.option);
+        match file {
+            None => problem.to_string(),
+            Some(file) => {
+                let mut out = format!(
+                    "{} option {} ({}",
+                    problem.integration,
+                    problem.option,
+                    file.path.display()
+                );
+                if let (Some(line), Some(column)) = (problem.line, problem.column) {
+                    out.push_str(&format!(" line {line}, column {column}"));
+                }
+                out.push_str(&format!("): {}", problem.message));
+                out
+            }
+        }
+    }
+
+    /// Why a pipeline could not be built, each problem placed by
+    /// [`ConfigFile::describe`].
+    pub fn describe_error(&self, error: &BuildError) -> String {
+        match error {
+            BuildError::Invalid(problems) => problems
+                .iter()
+                .map(|p| self.describe(p))
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Replaces every handler option of `json` given as `{"file": "…"}` by the
+/// text of that file, read relative to `base`; where each came from.
+pub fn inline(json: &mut Value, base: &Path) -> Result<Vec<HandlerFile>, ConfigError> {
+    let mut files = Vec::new();
+    let Some(integrations) = json.get_mut("integrations") else {
+        return Ok(files);
+    };
+    let entries: Vec<(String, String, &mut Value)> = match integrations {
+        Value::Object(map) => map
+            .iter_mut()
+            .map(|(name, options)| (name.clone(), format!("$.integrations.{name}"), options))
+            .collect(),
+        Value::Array(list) => list
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, entry)| {
+                let name = entry.get("name")?.as_str()?.to_owned();
+                let options = entry.get_mut("options")?;
+                Some((name, format!("$.integrations[{i}].options"), options))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    for (integration, at, options) in entries {
+        if let Some(Value::Array(enrichments)) = options.get_mut("eventEnrichments") {
+            for (i, entry) in enrichments.iter_mut().enumerate() {
+                if let Some(slot) = entry.get_mut("handler") {
+                    let option = format!("eventEnrichments[{i}].handler");
+                    files.extend(read_into(slot, base, &integration, &option, &at)?);
+                }
+            }
+        }
+        if let Some(overrides) = options.get_mut("overrideFunctions") {
+            for key in ["event", "product"] {
+                if let Some(slot) = overrides.get_mut(key) {
+                    let option = format!("overrideFunctions.{key}");
+                    files.extend(read_into(slot, base, &integration, &option, &at)?);
+                }
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// Puts the text of the file `slot` names in its place; `None` when the
+/// slot holds text already.
+fn read_into(
+    slot: &mut Value,
+    base: &Path,
+    integration: &str,
+    option: &str,
+    at: &str,
+) -> Result<Option<HandlerFile>, ConfigError> {
+    let Value::Object(reference) = slot else {
+        return Ok(None);
+    };
+    let here = format!("{at}.{option}");
+    let name = match (reference.get("file"), reference.len()) {
+        (Some(Value::String(name)), 1) => name.clone(),
+        _ => {
+            return Err(shape(
+                &here,
+                "a handler is its text, or {\"file\": \"path/to/handler.js\"}",
+            ));
+        }
+    };
+    let relative = Path::new(&name);
+    if relative.is_absolute() {
+        return Err(shape(
+            &format!("{here}.file"),
+            format!("{name:?} must be relative to the config"),
+        ));
+    }
+    let path = base.join(relative);
+    let size = std::fs::metadata(&path)
+        .map_err(|e| {
+            shape(
+                &format!("{here}.file"),
+                format!("cannot read {}: {e}", path.display()),
+            )
+        })?
+        .len();
+    if size > MAX_HANDLER_FILE_BYTES {
+        return Err(shape(
+            &format!("{here}.file"),
+            format!(
+                "{} has {size} bytes; a handler file may have at most {MAX_HANDLER_FILE_BYTES}",
+                path.display()
+            ),
+        ));
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        shape(
+            &format!("{here}.file"),
+            format!("cannot read {}: {e}", path.display()),
+        )
+    })?;
+    *slot = Value::String(text);
+    Ok(Some(HandlerFile {
+        integration: integration.to_owned(),
+        option: option.to_owned(),
+        path,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn file_handlers_are_read_in_place_in_either_config_form() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir(dir.path().join("handlers")).unwrap();
+        std::fs::write(dir.path().join("handlers/spot.js"), "return 'x';\n").unwrap();
+        for mut config in [
+            json!({"integrations": {"Flocktory": {"eventEnrichments": [{"prop": "spot", "handler": {"file": "handlers/spot.js"}}]}}}),
+            json!({"integrations": [{"name": "Flocktory", "options": {"eventEnrichments": [{"prop": "spot", "handler": {"file": "handlers/spot.js"}}]}}]}),
+        ] {
+            let files = inline(&mut config, dir.path()).unwrap();
+            assert_eq!(files.len(), 1);
+            assert_eq!(files[0].option, "eventEnrichments[0].handler");
+            assert!(
+                config
+                    .to_string()
+                    .contains("\"handler\":\"return 'x';\\n\""),
+                "{config}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_references_say_where() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut missing =
+            json!({"integrations": {"F": {"overrideFunctions": {"event": {"file": "nope.js"}}}}});
+        let err = inline(&mut missing, dir.path()).unwrap_err().to_string();
+        assert!(
+            err.starts_with("$.integrations.F.overrideFunctions.event.file: cannot read "),
+            "{err}"
+        );
+        let mut absolute = json!({"integrations": {"F": {"overrideFunctions": {"event": {"file": "/etc/passwd"}}}}});
+        let err = inline(&mut absolute, dir.path()).unwrap_err().to_string();
+        assert!(err.contains("must be relative to the config"), "{err}");
+        let mut odd =
+            json!({"integrations": {"F": {"overrideFunctions": {"event": {"path": "x.js"}}}}});
+        let err = inline(&mut odd, dir.path()).unwrap_err().to_string();
+        assert!(err.contains("a handler is its text, or {\"file\""), "{err}");
+    }
+}

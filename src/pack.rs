@@ -1,0 +1,58 @@
+//! `handlebox pack`: a project directory's config with every handler file
+//! inlined, the single JSON the admin panel imports; refused when the
+//! config has an error.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use handlebox_pipeline::Pipeline;
+use handlebox_sandbox::{Sandbox, SandboxConfig};
+
+use crate::error::CliError;
+use crate::files;
+
+/// Arguments of `handlebox pack`.
+#[derive(Debug, Args)]
+pub struct PackArgs {
+    /// The project: a directory holding `config.json`, or a config file
+    /// whose handlers are `{"file": "handlers/spot.js"}`.
+    #[arg(long)]
+    config: PathBuf,
+    /// Write the config there instead of to stdout.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+}
+
+/// Runs `handlebox pack`; exit 1 when the config has an error.
+pub fn run(args: PackArgs) -> Result<ExitCode, CliError> {
+    let (config, name) = files::read_config(Some(&args.config))?;
+    let sandbox = Sandbox::new(SandboxConfig::default())?;
+    let report = Pipeline::check(&sandbox, config.configs.clone(), &files::kinds())?;
+    for problem in &report.warnings {
+        eprintln!("warning: {}", config.describe(problem));
+    }
+    if !report.errors.is_empty() {
+        for problem in &report.errors {
+            eprintln!("error: {}", config.describe(problem));
+        }
+        eprintln!("{name}: not packed: {} errors", report.errors.len());
+        return Ok(ExitCode::from(1));
+    }
+    let mut text = serde_json::to_string_pretty(&config.json)
+        .map_err(|e| CliError::Input(format!("{name} cannot be written as JSON: {e}")))?;
+    text.push('\n');
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, text)
+                .map_err(|e| CliError::Input(format!("cannot write {}: {e}", path.display())))?;
+            eprintln!(
+                "{name}: {} handler files packed into {}",
+                config.files.len(),
+                path.display()
+            );
+        }
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,192 @@
+//! A project directory — `config.json` with handlers as `.js` files beside
+//! it — wherever a config is accepted, and `handlebox pack` for the admin
+//! panel, through the real binary and server.
+
+mod support;
+
+use std::path::Path;
+
+use serde_json::Value;
+use support::{Server, handlebox, stderr, stdout, temp_dir, write};
+
+const PROJECT: &str = "fixtures/project";
+const SHOP: &str = "fixtures/configs/shop.json";
+const THANK_YOU: &str = "fixtures/pages/thank-you.json";
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// A copy of the fixture project whose `spot` handler is `spot`.
+fn project_with_spot(name: &str, spot: &str) -> std::path::PathBuf {
+    let dir = temp_dir(name);
+    std::fs::create_dir_all(dir.join("handlers")).unwrap();
+    for entry in std::fs::read_dir(Path::new(PROJECT).join("handlers")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        std::fs::copy(&path, dir.join("handlers").join(name)).unwrap();
+    }
+    std::fs::copy(
+        Path::new(PROJECT).join("config.json"),
+        dir.join("config.json"),
+    )
+    .unwrap();
+    write(&dir.join("handlers"), "spot.js", spot);
+    dir
+}
+
+#[test]
+fn a_project_directory_runs_as_its_packed_config() {
+    let from_dir = handlebox(&[
+        "run", "--config", PROJECT, "--page", THANK_YOU, "--format", "json",
+    ]);
+    assert_eq!(from_dir.status.code(), Some(0), "{}", stderr(&from_dir));
+    let from_file = handlebox(&[
+        "run", "--config", SHOP, "--page", THANK_YOU, "--format", "json",
+    ]);
+    assert_eq!(json(&stdout(&from_dir)), json(&stdout(&from_file)));
+
+    let packed = handlebox(&["pack", "--config", PROJECT]);
+    assert_eq!(packed.status.code(), Some(0), "{}", stderr(&packed));
+    assert_eq!(
+        json(&stdout(&packed)),
+        json(&support::fixture(SHOP)),
+        "pack writes the config the admin panel imports"
+    );
+
+    let out = temp_dir("pack-output").join("shop.json");
+    let written = handlebox(&[
+        "pack",
+        "--config",
+        PROJECT,
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(written.status.code(), Some(0), "{}", stderr(&written));
+    assert!(
+        stderr(&written).contains("3 handler files packed into"),
+        "{}",
+        stderr(&written)
+    );
+    assert_eq!(
+        json(&std::fs::read_to_string(&out).unwrap()),
+        json(&support::fixture(SHOP))
+    );
+}
+
+#[test]
+fn check_and_pack_point_into_the_handler_file() {
+    let dir = project_with_spot(
+        "project-broken",
+        "if (_digitalData('website.redesign')) {\n  return 'redesign' +;\n}\n",
+    );
+    let out = handlebox(&["check", "--config", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let expected = format!(
+        "error: Flocktory option eventEnrichments[0].handler ({} line 2, column 22): SyntaxError",
+        dir.join("handlers/spot.js").display()
+    );
+    assert!(stdout(&out).contains(&expected), "{}", stdout(&out));
+
+    let packed = handlebox(&["pack", "--config", dir.to_str().unwrap()]);
+    assert_eq!(packed.status.code(), Some(1));
+    assert!(
+        stdout(&packed).is_empty(),
+        "nothing is packed: {}",
+        stdout(&packed)
+    );
+    assert!(
+        stderr(&packed).contains(&expected[7..]),
+        "{}",
+        stderr(&packed)
+    );
+    assert!(
+        stderr(&packed).contains("not packed: 1 errors"),
+        "{}",
+        stderr(&packed)
+    );
+
+    let missing = temp_dir("project-missing");
+    write(
+        &missing,
+        "config.json",
+        r#"{"integrations": {"Flocktory": {"siteId": "1", "eventEnrichments": [{"prop": "spot", "handler": {"file": "handlers/nope.js"}}]}}}"#,
+    );
+    let out = handlebox(&["check", "--config", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out)
+            .contains("$.integrations.Flocktory.eventEnrichments[0].handler.file: cannot read"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn eval_and_test_take_a_project_directory() {
+    let out = handlebox(&[
+        "eval",
+        "--config",
+        PROJECT,
+        "--handler",
+        "spot",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json(&stdout(&out))["value"], "redesign");
+
+    let dir = temp_dir("project-tests");
+    let root = support::root();
+    let file = write(
+        &dir,
+        "spot.test.json",
+        &serde_json::json!({
+            "config": root.join(PROJECT),
+            "cases": [{"name": "spot from the file", "page": root.join(THANK_YOU),
+                       "expect": {"variables": [{"event": "Viewed Page", "prop": "spot", "value": "redesign"}]}}]
+        })
+        .to_string(),
+    );
+    let out = handlebox(&["test", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+#[test]
+fn the_server_serves_a_project_directory_and_projects_as_directories() {
+    let server = Server::start(&["--config", PROJECT]);
+    let answer = server.post_file("/v1/process", THANK_YOU);
+    let body = String::from_utf8_lossy(&answer.body);
+    assert_eq!(answer.status, 200, "{body}");
+    assert!(
+        body.contains("\"prop\":\"spot\",\"value\":\"redesign\""),
+        "{body}"
+    );
+    drop(server);
+
+    let projects = temp_dir("projects-with-dirs");
+    let shop = project_with_spot("projects-shop-src", "return 'from the file';\n");
+    let target = projects.join("shop");
+    std::fs::create_dir_all(target.join("handlers")).unwrap();
+    for entry in std::fs::read_dir(shop.join("handlers")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(
+            &path,
+            target.join("handlers").join(path.file_name().unwrap()),
+        )
+        .unwrap();
+    }
+    std::fs::copy(shop.join("config.json"), target.join("config.json")).unwrap();
+    write(
+        &projects,
+        "demo.json",
+        &support::fixture("fixtures/configs/demo.json"),
+    );
+    let server = Server::start(&["--config", projects.to_str().unwrap()]);
+    let answer = server.post_file("/v1/projects/shop/process", THANK_YOU);
+    let body = String::from_utf8_lossy(&answer.body);
+    assert_eq!(answer.status, 200, "{body}");
+    assert!(body.contains("\"value\":\"from the file\""), "{body}");
+    let demo = server.post_file("/v1/projects/demo/process", THANK_YOU);
+    assert_eq!(demo.status, 200, "{}", String::from_utf8_lossy(&demo.body));
+}
