@@ -358,3 +358,24 @@ fn a_config_handler_can_be_tried_with_new_text() {
 fn stdout_of(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
+
+#[test]
+fn an_error_in_a_nested_function_is_placed_in_it_with_its_caller() {
+    let out = handlebox(&[
+        "eval",
+        "--code",
+        "function domain(email) {\n  return email.split('@')[1].length;\n}\nreturn domain(event.missing);",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let error = &json_of(&out)["error"];
+    assert_eq!(error["line"], json!(2), "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("(in domain, called from line 4, column 14)"),
+        "{error}"
+    );
+}

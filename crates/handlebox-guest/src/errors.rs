@@ -122,7 +122,7 @@ pub(crate) fn runtime(
     let message = match err.as_native() {
         Some(native) => join_name(&native_name(native.kind()), native.message()),
         None => describe(err.as_opaque().cloned().unwrap_or_default(), context),
-    };
+    } + &stack_note(&text, path, source);
     ErrorInfo {
         kind: if unsupported {
             ErrorKind::Unsupported
@@ -241,15 +241,69 @@ fn identifier_in(source: &str, name: &str) -> Option<(u32, u32)> {
     None
 }
 
-/// The first `(path:line:column)` in an engine error's text.
+/// Where an engine error happened in the handler `path`: its innermost
+/// frame there (the backtrace's first `at … (path:line:column)`), else the
+/// position on the message's own line.
 fn position_in(text: &str, path: &str) -> Option<(u32, u32)> {
-    let marker = format!("({path}:");
-    text.match_indices(&marker).find_map(|(at, _)| {
-        let rest = &text[at + marker.len()..];
-        let end = rest.find(')')?;
-        let (line, column) = rest[..end].split_once(':')?;
-        Some((line.parse().ok()?, column.parse().ok()?))
-    })
+    frames(text, path)
+        .first()
+        .map(|(_, line, column)| (*line, *column))
+        .or_else(|| {
+            let first = text.lines().next()?;
+            let marker = format!("({path}:");
+            let at = first.find(&marker)?;
+            parse_position(&first[at + marker.len()..])
+        })
+}
+
+/// The backtrace's frames in the handler `path`, innermost first: the
+/// function's name (`<main>` for the handler itself) and the wrapper's
+/// line and column.
+fn frames<'t>(text: &'t str, path: &str) -> Vec<(&'t str, u32, u32)> {
+    let marker = format!(" ({path}:");
+    text.lines()
+        .skip(1)
+        .filter_map(|line| {
+            let frame = line.trim_start().strip_prefix("at ")?;
+            let at = frame.find(&marker)?;
+            let (line, column) = parse_position(&frame[at + marker.len()..])?;
+            Some((&frame[..at], line, column))
+        })
+        .collect()
+}
+
+/// `line:column)` to numbers.
+fn parse_position(rest: &str) -> Option<(u32, u32)> {
+    let end = rest.find(')')?;
+    let (line, column) = rest[..end].split_once(':')?;
+    Some((line.parse().ok()?, column.parse().ok()?))
+}
+
+/// ` (called from line L, column C; …)` for an error inside a nested
+/// function: where each outer frame of the handler called the next.
+fn stack_note(text: &str, path: &str, source: &str) -> String {
+    let frames = frames(text, path);
+    if frames.len() < 2 {
+        return String::new();
+    }
+    let calls: Vec<String> = frames[1..]
+        .iter()
+        .filter_map(|(name, line, column)| {
+            let (Some(line), Some(column)) =
+                clamp(line.saturating_sub(LINE_OFFSET), *column, source)
+            else {
+                return None;
+            };
+            let from = if *name == "<main>" {
+                String::new()
+            } else {
+                format!(" in {name}")
+            };
+            Some(format!("line {line}, column {column}{from}"))
+        })
+        .collect();
+    let inner = frames[0].0;
+    format!(" (in {inner}, called from {})", calls.join("; from "))
 }
 
 /// Keeps a position inside the handler's text: the wrapper's closing line
@@ -289,8 +343,16 @@ mod tests {
 
     #[test]
     fn finds_the_innermost_frame_of_the_handler() {
-        let text = "TypeError: x\n    at f (handler-2:7:3)\n    at <main> (handler-2:9:1)";
+        let text =
+            "TypeError: x (handler-2:9:1)\n    at f (handler-2:7:3)\n    at <main> (handler-2:9:1)";
         assert_eq!(position_in(text, "handler-2"), Some((7, 3)));
+        assert_eq!(
+            stack_note(text, "handler-2", "a\nb\nc\nd\ne\nf\ng\nh\ni"),
+            " (in f, called from line 8, column 1)"
+        );
+        let alone = "TypeError: x (handler-2:4:5)\n    at <main> (handler-2:4:5)";
+        assert_eq!(position_in(alone, "handler-2"), Some((4, 5)));
+        assert_eq!(stack_note(alone, "handler-2", "a\nb\nc\nd"), "");
         assert_eq!(position_in(text, "handler-1"), None);
     }
 
