@@ -169,9 +169,32 @@ fn update_records_snapshots_that_later_runs_check() {
     assert_eq!(before.status.code(), Some(1));
     assert!(stdout(&before).contains("no snapshot recorded yet"));
 
+    let written = std::fs::read_to_string(&file).unwrap();
     let update = handlebox(&["test", "--update", path]);
     assert_eq!(update.status.code(), Some(0), "{}", stdout(&update));
     assert_eq!(last_line(&stdout(&update)), "1 passed, 0 failed, 1 skipped");
+    let updated = std::fs::read_to_string(&file).unwrap();
+    let later = r#"{"name":"later","page":"#;
+    assert!(
+        written.contains(later) && updated.contains(later),
+        "the other case keeps its layout:\n{updated}"
+    );
+    assert!(
+        updated.starts_with(&written[..written.find("\"snapshot\"").unwrap()]),
+        "{updated}"
+    );
+    let again = handlebox(&["test", "--update", path]);
+    assert_eq!(again.status.code(), Some(0));
+    assert!(
+        stderr(&again).contains("snap.test.json: nothing to update"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        updated,
+        "the file is untouched"
+    );
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     let run = handlebox(&[
         "run",

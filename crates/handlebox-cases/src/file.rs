@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use handlebox_sandbox::ErrorKind;
 use serde::{Deserialize, Deserializer};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// A config or a page: a path relative to the test file, or inline JSON.
 #[derive(Debug, Clone, PartialEq)]
@@ -245,8 +245,6 @@ pub struct Case {
 pub struct CaseFile {
     /// Where it was read from.
     pub path: PathBuf,
-    /// The file's JSON, kept for `--update`.
-    pub json: Value,
     /// Its cases.
     pub cases: Vec<Case>,
 }
@@ -263,30 +261,8 @@ impl CaseFile {
             cases(&json, base).map_err(|(at, message)| format!("{name}: {at}: {message}"))?;
         Ok(CaseFile {
             path: path.to_owned(),
-            json,
             cases,
         })
-    }
-
-    /// Records `calls` as the expected calls of case `index` (for `--update`).
-    pub fn record(&mut self, index: usize, calls: Vec<Value>) {
-        if let Some(Value::Object(case)) = self.json.get_mut("cases").and_then(|c| c.get_mut(index))
-        {
-            let expect = case
-                .entry("expect")
-                .or_insert_with(|| Value::Object(Map::new()));
-            if let Value::Object(expect) = expect {
-                expect.insert("calls".into(), Value::Array(calls));
-            }
-        }
-    }
-
-    /// Writes the file back, pretty-printed.
-    pub fn save(&self) -> Result<(), String> {
-        let mut text = serde_json::to_string_pretty(&self.json).map_err(|e| e.to_string())?;
-        text.push('\n');
-        std::fs::write(&self.path, text)
-            .map_err(|e| format!("cannot write {}: {e}", self.path.display()))
     }
 }
 

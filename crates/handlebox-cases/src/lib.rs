@@ -7,13 +7,16 @@
 pub mod expect;
 pub mod file;
 pub mod junit;
+pub mod snapshot;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use handlebox_pipeline::{ConfigError, ConfigFile, IntegrationKind, Page, PageResult, Pipeline};
+use handlebox_pipeline::{
+    ConfigError, ConfigFile, IntegrationKind, Page, PageResult, Pipeline, js,
+};
 use handlebox_sandbox::Sandbox;
 use serde_json::Value;
 
@@ -122,12 +125,13 @@ impl<'k> Runner<'k> {
     }
 
     /// Runs every case of the file at `path` whose name contains `filter`
-    /// (all without one); with `update`, records the actual calls into its
-    /// cases marked `"snapshot": true` and saves it. A file that cannot be
-    /// read is one failed report.
+    /// (all without one); with `update`, writes the actual calls into its
+    /// cases marked `"snapshot": true` whose calls changed, and nothing else
+    /// of the file (see [`snapshot`]). A file that cannot be read is one
+    /// failed report.
     pub fn file(&mut self, path: &Path, update: bool, filter: Option<&str>) -> Vec<Report> {
         let file_name = path.display().to_string();
-        let mut file = match CaseFile::read(path) {
+        let file = match CaseFile::read(path) {
             Ok(file) => file,
             Err(message) => {
                 return vec![Report {
@@ -139,7 +143,8 @@ impl<'k> Runner<'k> {
             }
         };
         let mut reports = Vec::new();
-        let mut recorded = 0;
+        let mut updates = Vec::new();
+        let mut snapshots = 0;
         let chosen = file
             .cases
             .iter()
@@ -154,8 +159,17 @@ impl<'k> Runner<'k> {
                     Err(message) => Outcome::Fail(message),
                     Ok(result) => {
                         if case.snapshot && update {
-                            file.record(case.index, result.calls.clone());
-                            recorded += 1;
+                            snapshots += 1;
+                            let same = case.expect.calls.as_ref().is_some_and(|calls| {
+                                calls.len() == result.calls.len()
+                                    && calls.iter().zip(&result.calls).all(|(a, b)| js::same(a, b))
+                            });
+                            if !same {
+                                updates.push(snapshot::Update {
+                                    case: case.index,
+                                    calls: result.calls.clone(),
+                                });
+                            }
                         }
                         self.judge(&case, &result, update)
                     }
@@ -168,9 +182,17 @@ impl<'k> Runner<'k> {
                 time: started.elapsed(),
             });
         }
-        if recorded > 0 {
-            match file.save() {
-                Ok(()) => eprintln!("updated {recorded} snapshot(s) in {file_name}"),
+        if update && snapshots > 0 && updates.is_empty() {
+            eprintln!("{file_name}: nothing to update");
+        } else if !updates.is_empty() {
+            let written = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {file_name}: {e}"))
+                .and_then(|text| snapshot::apply(&text, &updates))
+                .and_then(|text| {
+                    std::fs::write(path, text).map_err(|e| format!("cannot write {file_name}: {e}"))
+                });
+            match written {
+                Ok(()) => eprintln!("updated {} snapshot(s) in {file_name}", updates.len()),
                 Err(message) => reports.push(Report {
                     file: file_name,
                     name: "(saving snapshots)".to_owned(),
