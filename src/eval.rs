@@ -10,7 +10,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use handlebox_pipeline::trace::TraceCall;
 use handlebox_pipeline::{
-    BuildError, IntegrationConfig, Page, PageResult, Pipeline, config, event_name, js,
+    Budget, BuildError, IntegrationConfig, Page, PageResult, Pipeline, config, event_name, js,
 };
 use handlebox_sandbox::{
     CallOutcome, ErrorInfo, ErrorKind, Limits, Sandbox, SandboxConfig, finish_json,
@@ -84,11 +84,13 @@ enum Format {
 /// eval only reports it).
 const EVAL_PROP: &str = "handleboxEval";
 
-/// The handler to run: the config it is in, the name `--handler` gives it
-/// there, its text and how to call it in messages.
+/// The handler to run: the config it is in, where it is there (its
+/// integration, option and label), its text and how to call it in messages.
 struct Subject {
     configs: Vec<IntegrationConfig>,
-    name: String,
+    integration: String,
+    option: String,
+    label: String,
     source: String,
     title: String,
 }
@@ -108,11 +110,21 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
     })?;
     let (outcome, target) = match build(&sandbox, &subject)? {
         Ok(pipeline) => {
-            let (label, step) = pipeline.handler(&subject.name).ok_or_else(|| {
-                CliError::Input(format!("the config has no handler {:?}", subject.name))
+            let step = pipeline.step_of(&subject.label).ok_or_else(|| {
+                CliError::Input(format!(
+                    "{} runs on no event: its integration is not configured",
+                    subject.label
+                ))
             })?;
-            let result = pipeline.process(&page);
-            let (call, target) = find_call(&result, &page, label, is_product_step(step), &args)?;
+            let per_product = is_product_step(step);
+            // One call may take its whole deadline on each product: the
+            // page's budget must not be what stops it.
+            let budget = Budget {
+                time: (Duration::from_millis(args.deadline_ms) * 64).max(Duration::from_secs(1)),
+                ..Budget::default()
+            };
+            let result = pipeline.with_budget(budget).process(&page);
+            let (call, target) = find_call(&result, &page, &subject.label, per_product, &args)?;
             (outcome_of(call), target)
         }
         Err(error) => (
@@ -155,29 +167,31 @@ fn subject(args: &EvalArgs) -> Result<Subject, CliError> {
     if let (Some(path), Some(name)) = (&args.config, &args.handler) {
         let (config, config_name) = files::read_config(Some(path))?;
         let mut configs = config.configs;
-        let (integration, option, slot) =
-            config::handler_slot(&mut configs, name).ok_or_else(|| {
+        let slot = config::handler_slot(&mut configs, name)
+            .map_err(|why| CliError::Input(format!("{config_name}: {why}")))?
+            .ok_or_else(|| {
                 CliError::Input(format!(
                     "{config_name} has no handler {name:?} (give an event variable's prop, \
-                     `override` or `override.product`)"
+                     eventEnrichments[N], `override` or `override.product`)"
                 ))
             })?;
         let (source, title) = match given {
             Some((source, from)) => {
-                *slot = Value::String(source.clone());
-                (
-                    source,
-                    format!("{integration} {option}, its text from {from}"),
-                )
+                *slot.text = Value::String(source.clone());
+                let title = format!("{} {}, its text from {from}", slot.integration, slot.option);
+                (source, title)
             }
             None => (
-                slot.as_str().unwrap_or_default().to_owned(),
-                format!("{integration} {option}"),
+                slot.text.as_str().unwrap_or_default().to_owned(),
+                format!("{} {}", slot.integration, slot.option),
             ),
         };
+        let (integration, option, label) = (slot.integration, slot.option, slot.label);
         return Ok(Subject {
             configs,
-            name: name.clone(),
+            integration,
+            option,
+            label,
             source,
             title,
         });
@@ -191,29 +205,31 @@ fn subject(args: &EvalArgs) -> Result<Subject, CliError> {
         ScopeArg::Event => "event",
         ScopeArg::Product => "product",
     };
-    let (integration, options, name) = match &args.r#override {
+    let (integration, options, option, label) = match &args.r#override {
         Some(integration) => {
             let key = if scope == "product" {
                 "product"
             } else {
                 "event"
             };
-            let name = if scope == "product" {
-                "override.product"
-            } else {
-                "override"
-            };
+            let option = format!("overrideFunctions.{key}");
             (
                 integration.clone(),
                 json!({"overrideFunctions": {key: source}}),
-                name.to_owned(),
+                option.clone(),
+                format!("{integration} {option}"),
             )
         }
-        None => (
-            "Flocktory".to_owned(),
-            json!({"eventEnrichments": [{"scope": scope, "prop": EVAL_PROP, "event": "", "handler": source}]}),
-            EVAL_PROP.to_owned(),
-        ),
+        None => {
+            // Only on the event asked for, as an event variable limited to it.
+            let only = args.event.clone().unwrap_or_default();
+            (
+                "Flocktory".to_owned(),
+                json!({"eventEnrichments": [{"scope": scope, "prop": EVAL_PROP, "event": only, "handler": source}]}),
+                "eventEnrichments[0].handler".to_owned(),
+                format!("Flocktory eventEnrichments[0] ({EVAL_PROP})"),
+            )
+        }
     };
     let known = files::kinds();
     if !known.iter().any(|k| k.name() == integration) {
@@ -229,10 +245,12 @@ fn subject(args: &EvalArgs) -> Result<Subject, CliError> {
     };
     Ok(Subject {
         configs: vec![IntegrationConfig {
-            name: integration,
+            name: integration.clone(),
             options,
         }],
-        name,
+        integration,
+        option,
+        label,
         source,
         title,
     })
@@ -241,17 +259,12 @@ fn subject(args: &EvalArgs) -> Result<Subject, CliError> {
 /// The pipeline of the subject's config; `Err` inside when the handler
 /// itself does not compile (eval reports that as its outcome).
 fn build(sandbox: &Sandbox, subject: &Subject) -> Result<Result<Pipeline, ErrorInfo>, CliError> {
-    let mut configs = subject.configs.clone();
-    let handler = config::handler_slot(&mut configs, &subject.name)
-        .map(|(integration, option, _)| (integration, option));
-    match Pipeline::new(sandbox, configs, &files::kinds()) {
+    match Pipeline::new(sandbox, subject.configs.clone(), &files::kinds()) {
         Ok(pipeline) => Ok(Ok(pipeline.with_trace(true))),
         Err(BuildError::Invalid(problems)) => {
-            let own = problems.iter().find(|p| {
-                handler.as_ref().is_some_and(|(integration, option)| {
-                    p.integration == *integration && p.option == *option
-                })
-            });
+            let own = problems
+                .iter()
+                .find(|p| p.integration == subject.integration && p.option == subject.option);
             match own {
                 Some(problem) => Ok(Err(ErrorInfo {
                     kind: ErrorKind::Syntax,
@@ -304,7 +317,10 @@ fn find_call<'r>(
             .flat_map(|t| &t.calls)
             .filter(|c| c.handler == label)
             .collect();
-        let received = event.trace.first().map_or("", |t| event_name(&t.received));
+        let received = event
+            .trace
+            .first()
+            .map_or(event.name.as_str(), |t| event_name(&t.received));
         if let Some(wanted) = &args.event {
             if received != wanted && original_name(event.index) != wanted {
                 continue;
@@ -333,13 +349,13 @@ fn find_call<'r>(
             return Ok((call, format!("event {where_}")));
         }
         if args.event.is_some() {
-            let products = handlebox_pipeline::products_of(
-                event.trace.first().map_or(&Value::Null, |t| &t.received),
-            )
-            .len();
+            let why = if event.trace.is_empty() && !event.warnings.is_empty() {
+                event.warnings.join("; ")
+            } else {
+                "an event variable may be limited to other events".to_owned()
+            };
             return Err(CliError::Input(format!(
-                "{label} does not run on event {received:?} (it has {products} products; \
-                 an event variable may be limited to other events)"
+                "{label} does not run on event {received:?} ({why})"
             )));
         }
     }

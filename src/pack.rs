@@ -24,6 +24,15 @@ pub struct PackArgs {
     output: Option<PathBuf>,
 }
 
+/// Whether writing `output` would overwrite the config read from `config`.
+fn is_the_config(output: &std::path::Path, config: &std::path::Path) -> bool {
+    let config = handlebox_pipeline::ConfigFile::path_of(config);
+    match (output.canonicalize(), config.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
 /// Runs `handlebox pack`; exit 1 when the config has an error.
 pub fn run(args: PackArgs) -> Result<ExitCode, CliError> {
     let (config, name) = files::read_config(Some(&args.config))?;
@@ -43,6 +52,12 @@ pub fn run(args: PackArgs) -> Result<ExitCode, CliError> {
         .map_err(|e| CliError::Input(format!("{name} cannot be written as JSON: {e}")))?;
     text.push('\n');
     match &args.output {
+        Some(path) if is_the_config(path, &args.config) => {
+            return Err(CliError::Input(format!(
+                "--output {} is the project's own config; write the packed config elsewhere",
+                path.display()
+            )));
+        }
         Some(path) => {
             std::fs::write(path, text)
                 .map_err(|e| CliError::Input(format!("cannot write {}: {e}", path.display())))?;

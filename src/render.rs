@@ -147,6 +147,8 @@ fn trace_block(out: &mut String, trace: &IntegrationTrace) {
             .unwrap_or_default();
         let did = if !call.ran {
             "did not run".to_owned()
+        } else if call.untraced {
+            "ran; the event could not be traced after it".to_owned()
         } else if call.changed.is_empty() {
             "changed nothing".to_owned()
         } else {

@@ -379,3 +379,34 @@ fn an_error_in_a_nested_function_is_placed_in_it_with_its_caller() {
         "{error}"
     );
 }
+
+#[test]
+fn a_prop_two_handlers_have_is_named_by_its_option() {
+    let dir = support::temp_dir("eval-ambiguous");
+    let config = support::write(
+        &dir,
+        "twice.json",
+        r#"{"integrations": {"Flocktory": {"siteId": "1", "eventEnrichments": [
+            {"prop": "spot", "event": "Viewed Page", "handler": "return 'first';"},
+            {"prop": "spot", "event": "Completed Transaction", "handler": "return 'second';"}]}}}"#,
+    );
+    let path = config.to_str().unwrap();
+    let out = handlebox(&["eval", "--config", path, "--handler", "spot"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("several handlers have \"spot\" (Flocktory eventEnrichments[0], Flocktory eventEnrichments[1])"),
+        "{}",
+        stderr(&out)
+    );
+    let second = handlebox(&[
+        "eval",
+        "--config",
+        path,
+        "--handler",
+        "eventEnrichments[1]",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    assert_eq!(json_of(&second)["value"], json!("second"));
+}

@@ -190,3 +190,25 @@ fn the_server_serves_a_project_directory_and_projects_as_directories() {
     let demo = server.post_file("/v1/projects/demo/process", THANK_YOU);
     assert_eq!(demo.status, 200, "{}", String::from_utf8_lossy(&demo.body));
 }
+
+#[test]
+fn two_projects_of_one_name_are_refused() {
+    let projects = temp_dir("projects-twice");
+    write(&projects, "shop.json", &support::fixture(SHOP));
+    let dir = projects.join("shop");
+    std::fs::create_dir_all(&dir).unwrap();
+    write(&dir, "config.json", &support::fixture(SHOP));
+    let out = handlebox(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--config",
+        projects.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is project \"shop\" too"),
+        "{}",
+        stderr(&out)
+    );
+}

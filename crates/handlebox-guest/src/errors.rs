@@ -286,8 +286,10 @@ fn stack_note(text: &str, path: &str, source: &str) -> String {
     if frames.len() < 2 {
         return String::new();
     }
+    // Deep recursion: the callers nearest the error are what helps.
     let calls: Vec<String> = frames[1..]
         .iter()
+        .take(5)
         .filter_map(|(name, line, column)| {
             let (Some(line), Some(column)) =
                 clamp(line.saturating_sub(LINE_OFFSET), *column, source)

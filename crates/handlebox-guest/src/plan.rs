@@ -25,24 +25,32 @@ impl Skips<'_> {
 }
 
 /// The calls of a plan so far; with a trace, each record gets the event as
-/// its call left it.
+/// its call left it, while the plan's snapshots stay within their budget.
 struct Records {
     calls: Vec<CallRecord>,
-    trace: bool,
-    limit: usize,
+    /// Bytes of snapshots the plan may still return; `None`: no trace.
+    trace: Option<usize>,
 }
 
 impl Records {
-    fn push(&mut self, world: &mut World, event: &JsValue, mut record: CallRecord) {
-        if self.trace {
-            record.event = world
-                .stringify_within(event.clone(), "the event after this call", self.limit)
-                .ok()
-                .flatten();
+    /// Adds `record`, with the event's snapshot when tracing. A snapshot is
+    /// written only from plain data (never by calling a handler's `toJSON`
+    /// or getters, which would run code a page without a trace does not
+    /// run); an event that is not plain data, or one past the budget, has
+    /// none.
+    fn push(&mut self, world: &World, event: &JsValue, mut record: CallRecord) {
+        if let Some(left) = self.trace.as_mut()
+            && let Some(text) = world.plain_json(event, *left)
+        {
+            *left -= text.len();
+            record.event = Some(text);
         }
         self.calls.push(record);
     }
 }
+
+/// Bytes of event snapshots one traced plan may return.
+const TRACE_BYTES: usize = 1 << 20;
 
 /// Runs `steps` on the event in `text`; with `trace`, every record carries
 /// the event after its call.
@@ -61,8 +69,7 @@ pub(crate) fn run(
     let limit = text.len() + world.max_output_bytes();
     let mut records = Records {
         calls: Vec::new(),
-        trace,
-        limit,
+        trace: trace.then_some(TRACE_BYTES),
     };
     for (index, step) in steps.iter().enumerate() {
         let id = CallId {

@@ -556,6 +556,15 @@ impl World {
         self.limits.max_output_bytes
     }
 
+    /// `value` as JSON text when it is plain data of at most `limit` bytes
+    /// (no `toJSON`, getter or other code would run to write it).
+    pub(crate) fn plain_json(&self, value: &JsValue, limit: usize) -> Option<String> {
+        match json::plain(value, &self.context, limit) {
+            json::Plain::Text(text) => Some(text),
+            json::Plain::TooLarge | json::Plain::Other => None,
+        }
+    }
+
     /// `JSON.stringify(value)`, or `None` for `undefined`, within `limit` bytes.
     pub(crate) fn stringify_within(
         &mut self,

@@ -105,44 +105,94 @@ impl<'de> Visitor<'de> for IntegrationsVisitor {
     }
 }
 
-/// Where the handler `name` is in `configs` (an event variable's `prop`,
-/// `override` or `override.product`, as [`crate::Pipeline::handler_label`]
-/// names them): its integration, its option, and the option's value (the
-/// handler's text, to read or replace).
+/// A handler of a config, found by name.
+#[derive(Debug)]
+pub struct HandlerSlot<'a> {
+    /// Its integration, e.g. `Flocktory`.
+    pub integration: String,
+    /// Its option, e.g. `eventEnrichments[0].handler`.
+    pub option: String,
+    /// The label its calls and errors carry in the Result.
+    pub label: String,
+    /// The option's value: the handler's text, to read or replace.
+    pub text: &'a mut Value,
+}
+
+/// The handler `name` names in `configs`: an event variable by its `prop`
+/// (refused when several have it) or as `eventEnrichments[N]`, `override`
+/// (the event override) or `override.product`. `Ok(None)` when none.
 pub fn handler_slot<'a>(
     configs: &'a mut [IntegrationConfig],
     name: &str,
-) -> Option<(String, String, &'a mut Value)> {
-    let override_key = match name {
-        "override" => Some("event"),
-        "override.product" => Some("product"),
-        _ => None,
-    };
-    for config in configs.iter_mut() {
-        let integration = config.name.clone();
-        if let Some(key) = override_key {
-            if let Some(slot) = config
-                .options
-                .get_mut("overrideFunctions")
-                .and_then(|o| o.get_mut(key))
-                .filter(|slot| slot.is_string())
-            {
-                return Some((integration, format!("overrideFunctions.{key}"), slot));
-            }
-            continue;
-        }
-        if let Some(Value::Array(entries)) = config.options.get_mut("eventEnrichments") {
-            for (i, entry) in entries.iter_mut().enumerate() {
-                if entry.get("prop").and_then(Value::as_str) != Some(name) {
-                    continue;
-                }
-                if let Some(slot) = entry.get_mut("handler") {
-                    return Some((integration, format!("eventEnrichments[{i}].handler"), slot));
+) -> Result<Option<HandlerSlot<'a>>, String> {
+    // (config, entry) of each event variable the name fits.
+    let mut found: Vec<(usize, usize)> = Vec::new();
+    for (c, config) in configs.iter().enumerate() {
+        if let Some(Value::Array(entries)) = config.options.get("eventEnrichments") {
+            for (i, entry) in entries.iter().enumerate() {
+                let prop = entry.get("prop").and_then(Value::as_str);
+                if prop == Some(name) || name == format!("eventEnrichments[{i}]") {
+                    found.push((c, i));
                 }
             }
         }
     }
-    None
+    if found.len() > 1 {
+        let options: Vec<String> = found
+            .iter()
+            .map(|(c, i)| format!("{} eventEnrichments[{i}]", configs[*c].name))
+            .collect();
+        return Err(format!(
+            "several handlers have {name:?} ({}): name one as eventEnrichments[N]",
+            options.join(", ")
+        ));
+    }
+    if let Some(&(c, i)) = found.first() {
+        let config = &mut configs[c];
+        let integration = config.name.clone();
+        let entry = config
+            .options
+            .get_mut("eventEnrichments")
+            .and_then(|entries| entries.get_mut(i));
+        let Some(entry) = entry else {
+            return Ok(None);
+        };
+        let prop = entry
+            .get("prop")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let label = format!("{integration} eventEnrichments[{i}] ({prop})");
+        return Ok(entry.get_mut("handler").map(|text| HandlerSlot {
+            integration,
+            option: format!("eventEnrichments[{i}].handler"),
+            label,
+            text,
+        }));
+    }
+    let key = match name {
+        "override" => "event",
+        "override.product" => "product",
+        _ => return Ok(None),
+    };
+    for config in configs.iter_mut() {
+        let integration = config.name.clone();
+        if let Some(text) = config
+            .options
+            .get_mut("overrideFunctions")
+            .and_then(|o| o.get_mut(key))
+            .filter(|text| !text.is_null())
+        {
+            let option = format!("overrideFunctions.{key}");
+            return Ok(Some(HandlerSlot {
+                label: format!("{integration} {option}"),
+                integration,
+                option,
+                text,
+            }));
+        }
+    }
+    Ok(None)
 }
 
 /// One event variable of an integration.

@@ -5,6 +5,7 @@
 //! puts each file's text in its place, so that the rest of Handlebox sees
 //! the config the admin panel imports; `handlebox pack` writes that config.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -18,6 +19,9 @@ pub const CONFIG_FILE: &str = "config.json";
 
 /// The largest handler file read, in bytes.
 pub const MAX_HANDLER_FILE_BYTES: u64 = 1 << 20;
+
+/// The most bytes of handler files one config may read in all.
+pub const MAX_CONFIG_FILES_BYTES: usize = 16 << 20;
 
 /// A handler option whose text came from a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +112,7 @@ impl ConfigFile {
 /// text of that file, read relative to `base`; where each came from.
 pub fn inline(json: &mut Value, base: &Path) -> Result<Vec<HandlerFile>, ConfigError> {
     let mut files = Vec::new();
+    let mut total = 0;
     let Some(integrations) = json.get_mut("integrations") else {
         return Ok(files);
     };
@@ -132,7 +137,14 @@ pub fn inline(json: &mut Value, base: &Path) -> Result<Vec<HandlerFile>, ConfigE
             for (i, entry) in enrichments.iter_mut().enumerate() {
                 if let Some(slot) = entry.get_mut("handler") {
                     let option = format!("eventEnrichments[{i}].handler");
-                    files.extend(read_into(slot, base, &integration, &option, &at)?);
+                    files.extend(read_into(
+                        slot,
+                        base,
+                        &integration,
+                        &option,
+                        &at,
+                        &mut total,
+                    )?);
                 }
             }
         }
@@ -140,7 +152,14 @@ pub fn inline(json: &mut Value, base: &Path) -> Result<Vec<HandlerFile>, ConfigE
             for key in ["event", "product"] {
                 if let Some(slot) = overrides.get_mut(key) {
                     let option = format!("overrideFunctions.{key}");
-                    files.extend(read_into(slot, base, &integration, &option, &at)?);
+                    files.extend(read_into(
+                        slot,
+                        base,
+                        &integration,
+                        &option,
+                        &at,
+                        &mut total,
+                    )?);
                 }
             }
         }
@@ -148,14 +167,15 @@ pub fn inline(json: &mut Value, base: &Path) -> Result<Vec<HandlerFile>, ConfigE
     Ok(files)
 }
 
-/// Puts the text of the file `slot` names in its place; `None` when the
-/// slot holds text already.
+/// Puts the text of the file `slot` names in its place, counting its bytes
+/// in `total`; `None` when the slot holds text already.
 fn read_into(
     slot: &mut Value,
     base: &Path,
     integration: &str,
     option: &str,
     at: &str,
+    total: &mut usize,
 ) -> Result<Option<HandlerFile>, ConfigError> {
     let Value::Object(reference) = slot else {
         return Ok(None);
@@ -170,43 +190,54 @@ fn read_into(
             ));
         }
     };
-    let relative = Path::new(&name);
-    if relative.is_absolute() {
+    let text = read_confined(base, &name).map_err(|why| shape(&format!("{here}.file"), why))?;
+    *total += text.len();
+    if *total > MAX_CONFIG_FILES_BYTES {
         return Err(shape(
             &format!("{here}.file"),
-            format!("{name:?} must be relative to the config"),
+            format!("the config's handler files pass {MAX_CONFIG_FILES_BYTES} bytes in all"),
         ));
     }
-    let path = base.join(relative);
-    let size = std::fs::metadata(&path)
-        .map_err(|e| {
-            shape(
-                &format!("{here}.file"),
-                format!("cannot read {}: {e}", path.display()),
-            )
-        })?
-        .len();
-    if size > MAX_HANDLER_FILE_BYTES {
-        return Err(shape(
-            &format!("{here}.file"),
-            format!(
-                "{} has {size} bytes; a handler file may have at most {MAX_HANDLER_FILE_BYTES}",
-                path.display()
-            ),
-        ));
-    }
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        shape(
-            &format!("{here}.file"),
-            format!("cannot read {}: {e}", path.display()),
-        )
-    })?;
     *slot = Value::String(text);
     Ok(Some(HandlerFile {
         integration: integration.to_owned(),
         option: option.to_owned(),
-        path,
+        path: base.join(name),
     }))
+}
+
+/// The text of the file `name` names under `base`: a regular file, inside
+/// `base` once links are followed, at most [`MAX_HANDLER_FILE_BYTES`].
+fn read_confined(base: &Path, name: &str) -> Result<String, String> {
+    let relative = Path::new(name);
+    if relative.is_absolute() {
+        return Err(format!("{name:?} must be relative to the config"));
+    }
+    let path = base.join(relative);
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let root = base.canonicalize().map_err(cannot)?;
+    let real = path.canonicalize().map_err(cannot)?;
+    if !real.starts_with(&root) {
+        return Err(format!(
+            "{name:?} is outside the config's directory {}",
+            root.display()
+        ));
+    }
+    let file = std::fs::File::open(&real).map_err(cannot)?;
+    if !file.metadata().map_err(cannot)?.is_file() {
+        return Err(format!("{} is not a file", path.display()));
+    }
+    let mut text = String::new();
+    file.take(MAX_HANDLER_FILE_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(cannot)?;
+    if text.len() as u64 > MAX_HANDLER_FILE_BYTES {
+        return Err(format!(
+            "{} has more than {MAX_HANDLER_FILE_BYTES} bytes, the most a handler file may have",
+            path.display()
+        ));
+    }
+    Ok(text)
 }
 
 #[cfg(test)]
@@ -248,6 +279,30 @@ mod tests {
         let mut absolute = json!({"integrations": {"F": {"overrideFunctions": {"event": {"file": "/etc/passwd"}}}}});
         let err = inline(&mut absolute, dir.path()).unwrap_err().to_string();
         assert!(err.contains("must be relative to the config"), "{err}");
+        let project = dir.path().join("project");
+        std::fs::create_dir(&project).unwrap();
+        std::fs::write(dir.path().join("secret.js"), "return 1").unwrap();
+        std::os::unix::fs::symlink("/dev/zero", project.join("zero.js")).unwrap();
+        std::fs::create_dir(project.join("dir.js")).unwrap();
+        for (name, why) in [
+            ("../secret.js", "is outside the config's directory"),
+            ("zero.js", "is outside the config's directory"),
+            ("dir.js", "is not a file"),
+        ] {
+            let mut config =
+                json!({"integrations": {"F": {"overrideFunctions": {"event": {"file": name}}}}});
+            let err = inline(&mut config, &project).unwrap_err().to_string();
+            assert!(err.contains(why), "{name}: {err}");
+        }
+        std::fs::write(
+            project.join("big.js"),
+            vec![b' '; (MAX_HANDLER_FILE_BYTES + 1) as usize],
+        )
+        .unwrap();
+        let mut big =
+            json!({"integrations": {"F": {"overrideFunctions": {"event": {"file": "big.js"}}}}});
+        let err = inline(&mut big, &project).unwrap_err().to_string();
+        assert!(err.contains("the most a handler file may have"), "{err}");
         let mut odd =
             json!({"integrations": {"F": {"overrideFunctions": {"event": {"path": "x.js"}}}}});
         let err = inline(&mut odd, dir.path()).unwrap_err().to_string();

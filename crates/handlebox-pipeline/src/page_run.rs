@@ -80,6 +80,8 @@ struct PageRun<'p> {
     time: PageBudget,
     /// Bytes of Result JSON the events have produced so far.
     output: usize,
+    /// Bytes of trace JSON so far, held to a budget of their own.
+    traced: usize,
     /// Where the products of `digitalData` are, until it changes.
     catalogue: Option<enrich::Catalogue>,
     cancelled: &'p Arc<AtomicBool>,
@@ -106,6 +108,7 @@ impl<'p> PageRun<'p> {
             now: clock::now_iso(),
             time: PageBudget::from_now(pipeline.budget.time),
             output: 0,
+            traced: 0,
             catalogue: None,
             cancelled,
         }
@@ -148,13 +151,15 @@ impl<'p> PageRun<'p> {
         if self.output.saturating_add(size) <= limit {
             self.output += size;
             if !trace.is_empty() {
+                // Traces have a budget of their own, as large as the
+                // page's: a trace never changes what the page's events get.
                 let traced = json_size(&trace);
-                if self.output.saturating_add(traced) <= limit {
-                    self.output += traced;
+                if self.traced.saturating_add(traced) <= limit {
+                    self.traced += traced;
                     out.trace = trace;
                 } else {
                     out.warnings.push(format!(
-                        "trace left out: its {traced} bytes pass the page's output budget of {limit} bytes"
+                        "trace left out: the page's traces pass their budget of {limit} bytes"
                     ));
                 }
             }
@@ -442,25 +447,32 @@ impl<'p> PageRun<'p> {
             .and_then(|world| world.run_event(plan, event).map_err(|e| e.to_string()));
         match ran {
             Ok(outcome) => {
-                let mut before = event.clone();
+                let mut before = trace.is_some().then(|| event.clone());
                 *event = outcome.event;
                 for mut call in outcome.calls {
                     let (Some(step), Some(label)) = (plan.get(call.step), labels.get(call.step))
                     else {
                         continue;
                     };
-                    if let Some(trace) = trace.as_deref_mut() {
-                        let after = call.event.take().unwrap_or_else(|| before.clone());
+                    if let (Some(trace), Some(previous)) = (trace.as_deref_mut(), before.as_mut()) {
+                        let snapshot = call.event.take();
+                        let changed = snapshot
+                            .as_ref()
+                            .map(|after| changed_paths(previous, after))
+                            .unwrap_or_default();
+                        let untraced = snapshot.is_none();
+                        let after = snapshot.unwrap_or_else(|| previous.clone());
                         trace.calls.push(TraceCall {
                             handler: label.clone(),
                             product: call.product.clone(),
                             ran: call.ran,
-                            changed: changed_paths(&before, &after),
+                            changed,
+                            untraced,
                             step: Some(step.clone()),
                             outcome: call.outcome.clone(),
                             event: after.clone(),
                         });
-                        before = after;
+                        *previous = after;
                     }
                     self.record(step, label.clone(), call, out);
                 }

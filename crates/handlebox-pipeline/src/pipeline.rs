@@ -79,28 +79,14 @@ impl Pipeline {
         self.budget
     }
 
-    /// The label and plan step of the handler `name` names: an event
-    /// variable's `prop` (the config's first with it), `override` (the
-    /// event override) or `override.product` (the product override).
-    pub fn handler(&self, name: &str) -> Option<(&str, &Step)> {
+    /// The plan step of the handler labelled `label` (see
+    /// [`crate::config::handler_slot`]).
+    pub fn step_of(&self, label: &str) -> Option<&Step> {
         let handlers = self.handlers.as_ref()?;
         self.integrations
             .iter()
             .flat_map(|active| &active.plan)
-            .find_map(|step| {
-                let named = match step {
-                    Step::Variable { prop, .. } | Step::ProductVariable { prop, .. } => {
-                        prop == name
-                    }
-                    Step::Override { .. } => name == "override",
-                    Step::ProductOverride { .. } => name == "override.product",
-                };
-                if named {
-                    handlers.label(step.handler()).map(|label| (label, step))
-                } else {
-                    None
-                }
-            })
+            .find(|step| handlers.label(step.handler()) == Some(label))
     }
 
     /// Config warnings the project runs with.

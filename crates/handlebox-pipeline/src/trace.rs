@@ -40,6 +40,11 @@ pub struct TraceCall {
     /// The paths of the event this call changed, e.g. `ignore` or
     /// `transaction.lineItems[0].product.id`.
     pub changed: Vec<String>,
+    /// Set when the event could not be traced after this call (it was not
+    /// plain data, or the plan's traces passed their size): `changed` is
+    /// then empty, whatever the call did.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub untraced: bool,
     /// The plan step it belongs to; not part of the JSON.
     #[serde(skip)]
     pub step: Option<Step>,

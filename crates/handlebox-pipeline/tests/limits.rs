@@ -199,9 +199,10 @@ fn a_trace_that_does_not_fit_the_output_budget_is_left_out_not_the_results() {
         }]
     };
     let big = "b".repeat(8 << 10);
-    let page = Page::from_value(
-        json!({"digitalData": {"filler": big, "events": [{"name": "Viewed Page"}]}}),
-    )
+    let page = Page::from_value(json!({"digitalData": {
+        "filler": big,
+        "events": [{"name": "Viewed Page"}, {"name": "Viewed Product"}]
+    }}))
     .expect("page");
     let traced = Pipeline::new(&sandbox, config(), &[&Echo])
         .expect("pipeline")
@@ -211,25 +212,39 @@ fn a_trace_that_does_not_fit_the_output_budget_is_left_out_not_the_results() {
     assert_eq!(event.trace[0].calls[0].changed, ["spot"]);
     assert_eq!(event.trace[0].after_variables["spot"], json!("x"));
 
-    let tight = Pipeline::new(&sandbox, config(), &[&Echo])
+    let tight = || handlebox_pipeline::Budget {
+        output_bytes: 4 << 10,
+        ..handlebox_pipeline::Budget::default()
+    };
+    let traced = Pipeline::new(&sandbox, config(), &[&Echo])
         .expect("pipeline")
         .with_trace(true)
-        .with_budget(handlebox_pipeline::Budget {
-            output_bytes: 4 << 10,
-            ..handlebox_pipeline::Budget::default()
-        });
-    let event = &tight.process(&page).events[0];
-    assert!(
-        event.trace.is_empty(),
-        "the 8 KiB digitalData does not fit 4 KiB"
-    );
-    assert_eq!(event.variables[0].value, json!("x"), "the results stay");
-    assert!(
-        event
-            .warnings
-            .iter()
-            .any(|w| w.starts_with("trace left out: its ")),
-        "{:?}",
-        event.warnings
-    );
+        .with_budget(tight())
+        .process(&page);
+    let untraced = Pipeline::new(&sandbox, config(), &[&Echo])
+        .expect("pipeline")
+        .with_budget(tight())
+        .process(&page);
+    assert_eq!(traced.events.len(), 2);
+    for (event, plain) in traced.events.iter().zip(&untraced.events) {
+        assert!(
+            event.trace.is_empty(),
+            "the 8 KiB digitalData does not fit 4 KiB"
+        );
+        assert!(
+            event
+                .warnings
+                .iter()
+                .any(|w| w.starts_with("trace left out: the page's traces pass")),
+            "{:?}",
+            event.warnings
+        );
+        assert_eq!(
+            event.variables, plain.variables,
+            "a trace never changes the results"
+        );
+        assert_eq!(event.calls, plain.calls);
+        assert!(event.errors.is_empty(), "{:?}", event.errors);
+    }
+    assert_eq!(traced.calls, untraced.calls);
 }

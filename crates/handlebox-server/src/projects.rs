@@ -146,6 +146,18 @@ pub fn load(
             files
         }
     };
+    let mut seen = std::collections::BTreeSet::new();
+    for (id, path, _) in &files {
+        if !seen.insert(id.clone()) {
+            return Err(LoadError {
+                project: id.clone(),
+                message: format!(
+                    "{}: another config in the directory is project {id:?} too",
+                    path.display()
+                ),
+            });
+        }
+    }
     for (id, path, text) in files {
         let origin = path.display().to_string();
         let fail = |message: String| LoadError {
