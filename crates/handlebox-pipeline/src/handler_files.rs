@@ -133,38 +133,46 @@ pub fn inline(json: &mut Value, base: &Path) -> Result<Vec<HandlerFile>, ConfigE
         _ => Vec::new(),
     };
     for (integration, at, options) in entries {
-        if let Some(Value::Array(enrichments)) = options.get_mut("eventEnrichments") {
-            for (i, entry) in enrichments.iter_mut().enumerate() {
-                if let Some(slot) = entry.get_mut("handler") {
-                    let option = format!("eventEnrichments[{i}].handler");
-                    files.extend(read_into(
-                        slot,
-                        base,
-                        &integration,
-                        &option,
-                        &at,
-                        &mut total,
-                    )?);
-                }
-            }
-        }
-        if let Some(overrides) = options.get_mut("overrideFunctions") {
-            for key in ["event", "product"] {
-                if let Some(slot) = overrides.get_mut(key) {
-                    let option = format!("overrideFunctions.{key}");
-                    files.extend(read_into(
-                        slot,
-                        base,
-                        &integration,
-                        &option,
-                        &at,
-                        &mut total,
-                    )?);
-                }
-            }
+        for (option, slot) in handler_slots(options) {
+            files.extend(read_into(
+                slot,
+                base,
+                &integration,
+                &option,
+                &at,
+                &mut total,
+            )?);
         }
     }
     Ok(files)
+}
+
+/// The handler options of an integration's `options`, each with its name.
+fn handler_slots(options: &mut Value) -> Vec<(String, &mut Value)> {
+    let mut slots = Vec::new();
+    let Some(options) = options.as_object_mut() else {
+        return slots;
+    };
+    for (key, value) in options.iter_mut() {
+        match (key.as_str(), value) {
+            ("eventEnrichments", Value::Array(entries)) => {
+                for (i, entry) in entries.iter_mut().enumerate() {
+                    if let Some(slot) = entry.get_mut("handler") {
+                        slots.push((format!("eventEnrichments[{i}].handler"), slot));
+                    }
+                }
+            }
+            ("overrideFunctions", Value::Object(overrides)) => {
+                for (key, slot) in overrides.iter_mut() {
+                    if key == "event" || key == "product" {
+                        slots.push((format!("overrideFunctions.{key}"), slot));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    slots
 }
 
 /// Puts the text of the file `slot` names in its place, counting its bytes

@@ -51,14 +51,19 @@ impl IntegrationPage for EchoPage {
     }
 }
 
-#[test]
-fn a_handler_over_its_limits_twice_is_not_run_again_on_the_page() {
-    let sandbox = Sandbox::new(SandboxConfig {
-        // A cache for this target directory's tests, never the user's own.
+/// A sandbox whose module cache is this target directory's, never the
+/// user's own.
+fn sandbox() -> Sandbox {
+    Sandbox::new(SandboxConfig {
         cache_dir: Some(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("module-cache")),
         ..SandboxConfig::default()
     })
-    .expect("sandbox");
+    .expect("sandbox")
+}
+
+#[test]
+fn a_handler_over_its_limits_twice_is_not_run_again_on_the_page() {
+    let sandbox = sandbox();
     let options = json!({"eventEnrichments": [
         {"prop": "spot", "handler": "while (true) {}"},
         {"prop": "fine", "handler": "return event.name.length;"}
@@ -102,11 +107,7 @@ fn a_handler_over_its_limits_twice_is_not_run_again_on_the_page() {
 
 #[test]
 fn digital_data_is_sent_again_only_when_an_event_changed_it() {
-    let sandbox = Sandbox::new(SandboxConfig {
-        cache_dir: Some(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("module-cache")),
-        ..SandboxConfig::default()
-    })
-    .expect("sandbox");
+    let sandbox = sandbox();
     let options = json!({"eventEnrichments": [
         {"prop": "seen", "handler": "return [_digitalData('user.isSubscribed'), _digitalData('user.hasTransacted')];"}
     ]});
@@ -154,12 +155,7 @@ fn compiled_projects_are_shared_across_threads() {
 
 #[test]
 fn events_past_the_page_limit_are_reported_not_processed() {
-    let sandbox = Sandbox::new(SandboxConfig {
-        // A cache for this target directory's tests, never the user's own.
-        cache_dir: Some(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("module-cache")),
-        ..SandboxConfig::default()
-    })
-    .expect("sandbox");
+    let sandbox = sandbox();
     let config = vec![IntegrationConfig {
         name: "Echo".into(),
         options: Map::new(),
@@ -186,11 +182,7 @@ fn events_past_the_page_limit_are_reported_not_processed() {
 
 #[test]
 fn a_trace_that_does_not_fit_the_output_budget_is_left_out_not_the_results() {
-    let sandbox = Sandbox::new(SandboxConfig {
-        cache_dir: Some(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("module-cache")),
-        ..SandboxConfig::default()
-    })
-    .expect("sandbox");
+    let sandbox = sandbox();
     let options = json!({"eventEnrichments": [{"prop": "spot", "handler": "return 'x';"}]});
     let config = || {
         vec![IntegrationConfig {
