@@ -38,7 +38,8 @@ pub struct EvalArgs {
     /// (the event override) or `override.product`.
     #[arg(long, requires = "config")]
     handler: Option<String>,
-    /// Call the handler with the event, or with each of its products.
+    /// Call the handler with the event, or with one of its products
+    /// (`--product`).
     #[arg(long, value_enum)]
     scope: Option<ScopeArg>,
     /// The event to use, by name (default: the first the handler runs on).
@@ -167,12 +168,12 @@ fn subject(args: &EvalArgs) -> Result<Subject, CliError> {
     if let (Some(path), Some(name)) = (&args.config, &args.handler) {
         let (config, config_name) = files::read_config(Some(path))?;
         let mut configs = config.configs;
+        let names = handler_names(&configs);
         let slot = config::handler_slot(&mut configs, name)
             .map_err(|why| CliError::Input(format!("{config_name}: {why}")))?
             .ok_or_else(|| {
                 CliError::Input(format!(
-                    "{config_name} has no handler {name:?} (give an event variable's prop, \
-                     eventEnrichments[N], `override` or `override.product`)"
+                    "{config_name} has no handler {name:?} (it has: {names})"
                 ))
             })?;
         let (source, title) = match given {
@@ -254,6 +255,33 @@ fn subject(args: &EvalArgs) -> Result<Subject, CliError> {
         source,
         title,
     })
+}
+
+/// The names `--handler` takes for the handlers of `configs`.
+fn handler_names(configs: &[IntegrationConfig]) -> String {
+    let mut names = Vec::new();
+    for config in configs {
+        if let Some(Value::Array(entries)) = config.options.get("eventEnrichments") {
+            for (i, entry) in entries.iter().enumerate() {
+                match entry.get("prop").and_then(Value::as_str) {
+                    Some(prop) => names.push(prop.to_owned()),
+                    None => names.push(format!("eventEnrichments[{i}]")),
+                }
+            }
+        }
+        if let Some(overrides) = config.options.get("overrideFunctions") {
+            for (key, name) in [("event", "override"), ("product", "override.product")] {
+                if overrides.get(key).is_some_and(|text| !text.is_null()) {
+                    names.push(name.to_owned());
+                }
+            }
+        }
+    }
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    }
 }
 
 /// The pipeline of the subject's config; `Err` inside when the handler

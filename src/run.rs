@@ -58,6 +58,12 @@ pub struct DemoArgs {
 
 /// Runs `handlebox run`.
 pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
+    if args.trace && args.format == Some(Format::Js) {
+        return Err(CliError::Input(
+            "--trace shows in the pretty, json and ndjson formats; js prints only the browser's calls"
+                .to_owned(),
+        ));
+    }
     let (config, name) = files::read_config(Some(&args.config))?;
     if let Some(pages) = Pages::at(&args.page)? {
         let jobs = args.jobs.map_or_else(
@@ -97,12 +103,23 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
         Format::Json
     });
     print!("{}", render(&result, format));
-    let failed = result.events.iter().any(|e| !e.errors.is_empty());
-    Ok(if args.strict && failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    let errors = result.events.iter().map(|e| e.errors.len()).sum::<usize>();
+    if args.strict && errors > 0 {
+        let first = result
+            .events
+            .iter()
+            .find_map(|e| e.errors.first().map(|error| (e, error)))
+            .map(|(event, error)| {
+                format!(
+                    "; the first: {} on {:?}: {}",
+                    error.handler, event.name, error.message
+                )
+            })
+            .unwrap_or_default();
+        eprintln!("handlebox: {errors} handler errors (--strict){first}");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs `handlebox demo`: the seed example on built-in data.

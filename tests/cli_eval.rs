@@ -227,16 +227,15 @@ fn a_snippet_sees_the_page_as_run_enriches_it() {
 
 #[test]
 fn an_override_sees_the_event_as_enriched_from_digital_data() {
-    let page = r#"{"digitalData": {"user": {"email": "qa@shop.example"}, "events": [{"name": "Viewed Page"}]}, "url": "https://shop.example/"}"#;
-    let path = support::write(&support::temp_dir("eval-enriched"), "staff.json", page);
+    // The docs' example: the user is in digitalData, not in the event.
     let out = handlebox(&[
         "eval",
-        "--file",
-        "fixtures/project/handlers/ignore-internal-traffic.js",
         "--override",
         "Flocktory",
+        "--file",
+        "fixtures/project/handlers/ignore-internal-traffic.js",
         "--page",
-        path.to_str().unwrap(),
+        "fixtures/pages/staff-order.json",
         "--format",
         "json",
     ]);
@@ -349,7 +348,7 @@ fn a_config_handler_can_be_tried_with_new_text() {
     ]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(
-        stderr(&missing).contains("has no handler \"nope\""),
+        stderr(&missing).contains("has no handler \"nope\" (it has: spot, id, override)"),
         "{}",
         stderr(&missing)
     );

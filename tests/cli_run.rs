@@ -183,6 +183,11 @@ fn handler_errors_are_reported_not_fatal() {
     };
     let failed = strict("fixtures/pages/home-anonymous.json");
     assert_eq!(failed.status.code(), Some(1), "--strict: a handler failed");
+    assert!(
+        stderr(&failed).contains("handlebox: 1 handler errors (--strict); the first: Flocktory eventEnrichments[0] (spot) on \"Viewed Page\": TypeError"),
+        "{}",
+        stderr(&failed)
+    );
     assert_eq!(
         serde_json::from_slice::<Value>(&failed.stdout).unwrap(),
         result,
@@ -300,6 +305,12 @@ fn trace_shows_what_each_handler_saw_and_changed() {
         trace["afterVariables"]["transaction"]["lineItems"][0]["product"]["id"],
         "sku-1_msk"
     );
+
+    let js = handlebox(&[
+        "run", "--config", SHOP, "--page", THANK_YOU, "--trace", "--format", "js",
+    ]);
+    assert_eq!(js.status.code(), Some(2));
+    assert!(stderr(&js).contains("--trace shows in the pretty, json and ndjson formats"));
 
     let untraced = handlebox(&[
         "run",
