@@ -10,7 +10,8 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use handlebox_pipeline::trace::TraceCall;
 use handlebox_pipeline::{
-    Budget, BuildError, IntegrationConfig, Page, PageResult, Pipeline, config, event_name, js,
+    Budget, BuildError, IntegrationConfig, Page, PageResult, Pipeline, config, enrich, event_name,
+    js,
 };
 use handlebox_sandbox::{
     CallOutcome, ErrorInfo, ErrorKind, Limits, Sandbox, SandboxConfig, finish_json,
@@ -42,7 +43,8 @@ pub struct EvalArgs {
     /// (`--product`).
     #[arg(long, value_enum)]
     scope: Option<ScopeArg>,
-    /// The event to use, by name (default: the first the handler runs on).
+    /// The event to use, by name or by its index in the page's events
+    /// (default: the first the handler runs on).
     #[arg(long)]
     event: Option<String>,
     /// Which product of the event, for product handlers (from 0).
@@ -98,8 +100,8 @@ struct Subject {
 
 /// Runs `handlebox eval`; exit 1 when the handler fails.
 pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
-    let subject = subject(&args)?;
     let page = files::read_page(args.page.as_deref())?;
+    let subject = subject(&args, &page)?;
     let sandbox = Sandbox::new(SandboxConfig {
         limits: Limits {
             deadline: Duration::from_millis(args.deadline_ms),
@@ -156,7 +158,7 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
 }
 
 /// The handler `args` name, in the config it runs in.
-fn subject(args: &EvalArgs) -> Result<Subject, CliError> {
+fn subject(args: &EvalArgs, page: &Page) -> Result<Subject, CliError> {
     let given = match (&args.file, &args.code) {
         (Some(path), _) => Some((
             files::read_text(path, "handler file")?,
@@ -223,7 +225,16 @@ fn subject(args: &EvalArgs) -> Result<Subject, CliError> {
         }
         None => {
             // Only on the event asked for, as an event variable limited to it.
-            let only = args.event.clone().unwrap_or_default();
+            let only = args
+                .event
+                .as_deref()
+                .map(|wanted| {
+                    let name = index_of(wanted)
+                        .and_then(|i| page.events().get(i))
+                        .map_or(wanted, event_name);
+                    enrich::renamed(name).to_owned()
+                })
+                .unwrap_or_default();
             (
                 "Flocktory".to_owned(),
                 json!({"eventEnrichments": [{"scope": scope, "prop": EVAL_PROP, "event": only, "handler": source}]}),
@@ -350,7 +361,8 @@ fn find_call<'r>(
             .first()
             .map_or(event.name.as_str(), |t| event_name(&t.received));
         if let Some(wanted) = &args.event {
-            if received != wanted && original_name(event.index) != wanted {
+            let by_index = index_of(wanted).is_some_and(|i| event.index == Some(i));
+            if !by_index && received != wanted && original_name(event.index) != wanted {
                 continue;
             }
             named = true;
@@ -407,6 +419,11 @@ fn find_call<'r>(
         ),
         _ => format!("{label} runs on no event of this page (its events: {it_has})"),
     }))
+}
+
+/// `--event 2`: the page's event at that index.
+fn index_of(event: &str) -> Option<usize> {
+    event.parse().ok()
 }
 
 fn is_product_step(step: &handlebox_sandbox::Step) -> bool {

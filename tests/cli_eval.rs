@@ -409,3 +409,24 @@ fn a_prop_two_handlers_have_is_named_by_its_option() {
     assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
     assert_eq!(json_of(&second)["value"], json!("second"));
 }
+
+#[test]
+fn an_event_is_chosen_by_name_or_by_its_index_in_the_page() {
+    for event in ["Completed Transaction", "1"] {
+        let out = handlebox(&[
+            "eval",
+            "--code",
+            "return event.name",
+            "--event",
+            event,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{event}: {}", stderr(&out));
+        assert_eq!(
+            json_of(&out)["value"],
+            json!("Completed Transaction"),
+            "{event}"
+        );
+    }
+}
