@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 
 use handlebox_flocktory::FlocktoryKind;
-use handlebox_pipeline::handler_files::CONFIG_FILE;
 use handlebox_pipeline::{
     BuildError, ConfigError, ConfigFile, IntegrationKind, Page, PageError, Pipeline,
 };
@@ -41,11 +40,7 @@ pub const DEMO_CONFIG: &str = include_str!("../fixtures/configs/demo.json");
 pub fn read_config(path: Option<&Path>) -> Result<(ConfigFile, String), CliError> {
     let (text, name, base) = match path {
         Some(path) => {
-            let file = if path.is_dir() {
-                path.join(CONFIG_FILE)
-            } else {
-                path.to_owned()
-            };
+            let file = ConfigFile::path_of(path);
             let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
             (
                 read_text(&file, "config file")?,

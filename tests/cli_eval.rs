@@ -6,7 +6,7 @@ mod support;
 use std::process::Output;
 
 use serde_json::{Value, json};
-use support::{handlebox, stderr};
+use support::{handlebox, stderr, stdout};
 
 fn json_of(output: &Output) -> Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
@@ -299,7 +299,7 @@ fn a_config_handler_runs_with_the_configs_options_where_the_pipeline_runs_it() {
         "--format",
         "pretty",
     ]);
-    let text = stdout_of(&product);
+    let text = stdout(&product);
     assert_eq!(product.status.code(), Some(0), "{text}");
     assert!(
         text.contains("on transaction.lineItems[1].product of \"Completed Transaction\""),
@@ -352,10 +352,6 @@ fn a_config_handler_can_be_tried_with_new_text() {
         "{}",
         stderr(&missing)
     );
-}
-
-fn stdout_of(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 #[test]

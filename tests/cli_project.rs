@@ -17,9 +17,8 @@ fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
 
-/// A copy of the fixture project whose `spot` handler is `spot`.
-fn project_with_spot(name: &str, spot: &str) -> std::path::PathBuf {
-    let dir = temp_dir(name);
+/// A copy of the fixture project at `dir`, its `spot` handler `spot`.
+fn project_with_spot(dir: std::path::PathBuf, spot: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(dir.join("handlers")).unwrap();
     for entry in std::fs::read_dir(Path::new(PROJECT).join("handlers")).unwrap() {
         let path = entry.unwrap().path();
@@ -77,7 +76,7 @@ fn a_project_directory_runs_as_its_packed_config() {
 #[test]
 fn check_and_pack_point_into_the_handler_file() {
     let dir = project_with_spot(
-        "project-broken",
+        temp_dir("project-broken"),
         "if (_digitalData('website.redesign')) {\n  return 'redesign' +;\n}\n",
     );
     let out = handlebox(&["check", "--config", dir.to_str().unwrap()]);
@@ -165,18 +164,7 @@ fn the_server_serves_a_project_directory_and_projects_as_directories() {
     drop(server);
 
     let projects = temp_dir("projects-with-dirs");
-    let shop = project_with_spot("projects-shop-src", "return 'from the file';\n");
-    let target = projects.join("shop");
-    std::fs::create_dir_all(target.join("handlers")).unwrap();
-    for entry in std::fs::read_dir(shop.join("handlers")).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(
-            &path,
-            target.join("handlers").join(path.file_name().unwrap()),
-        )
-        .unwrap();
-    }
-    std::fs::copy(shop.join("config.json"), target.join("config.json")).unwrap();
+    project_with_spot(projects.join("shop"), "return 'from the file';\n");
     write(
         &projects,
         "demo.json",

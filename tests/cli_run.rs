@@ -257,14 +257,7 @@ fn unusable_input_exits_2_with_one_line() {
 #[test]
 fn trace_shows_what_each_handler_saw_and_changed() {
     let out = handlebox(&[
-        "run",
-        "--config",
-        "fixtures/configs/shop.json",
-        "--page",
-        "fixtures/pages/thank-you.json",
-        "--trace",
-        "--format",
-        "json",
+        "run", "--config", SHOP, "--page", THANK_YOU, "--trace", "--format", "json",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let result: Value = serde_json::from_slice(&out.stdout).expect("JSON");
@@ -313,25 +306,12 @@ fn trace_shows_what_each_handler_saw_and_changed() {
     assert!(stderr(&js).contains("--trace shows in the pretty, json and ndjson formats"));
 
     let untraced = handlebox(&[
-        "run",
-        "--config",
-        "fixtures/configs/shop.json",
-        "--page",
-        "fixtures/pages/thank-you.json",
-        "--format",
-        "json",
+        "run", "--config", SHOP, "--page", THANK_YOU, "--format", "json",
     ]);
     assert!(!String::from_utf8_lossy(&untraced.stdout).contains("\"trace\""));
 
     let pretty = handlebox(&[
-        "run",
-        "--config",
-        "fixtures/configs/shop.json",
-        "--page",
-        "fixtures/pages/thank-you.json",
-        "--trace",
-        "--format",
-        "pretty",
+        "run", "--config", SHOP, "--page", THANK_YOU, "--trace", "--format", "pretty",
     ]);
     let text = String::from_utf8_lossy(&pretty.stdout);
     assert!(text.contains("  trace    Flocktory\n"), "{text}");
@@ -352,7 +332,7 @@ fn an_override_that_drops_the_event_is_named_in_the_trace() {
     let out = handlebox(&[
         "run",
         "--config",
-        "fixtures/configs/shop.json",
+        SHOP,
         "--page",
         path.to_str().unwrap(),
         "--trace",
