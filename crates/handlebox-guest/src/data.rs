@@ -15,12 +15,26 @@ use serde_json::value::RawValue;
 struct PageContext {
     text: PageContextText,
     top: Option<HashMap<String, Box<RawValue>>>,
+    /// The window globals split at their top level, once read.
+    globals: Option<serde_json::Map<String, Value>>,
     parsed: HashMap<String, Value>,
     whole: Option<Value>,
 }
 
 thread_local! {
     static DATA: RefCell<Option<PageContext>> = const { RefCell::new(None) };
+    /// How many times the page's `digitalData` was replaced.
+    static VERSION: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// `digitalDataVersion()`: a number that changes whenever the host sends a
+/// new `digitalData`, so `window.digitalData` is converted again only then.
+pub(crate) fn digital_data_version(
+    _this: &JsValue,
+    _args: &[JsValue],
+    _context: &mut Context,
+) -> JsResult<JsValue> {
+    Ok(JsValue::from(VERSION.with(std::cell::Cell::get)))
 }
 
 /// Makes `text` the page the helpers read.
@@ -29,14 +43,21 @@ pub(crate) fn open(text: PageContextText) {
         *slot.borrow_mut() = Some(PageContext {
             text,
             top: None,
+            globals: None,
             parsed: HashMap::new(),
             whole: None,
         });
     });
 }
 
+/// Runs `f` on the page the host sent; `None` before any page.
+pub(crate) fn with_page<R>(f: impl FnOnce(&PageContextText) -> R) -> Option<R> {
+    DATA.with(|slot| slot.borrow().as_ref().map(|data| f(&data.text)))
+}
+
 /// Replaces the page's `digitalData`.
 pub(crate) fn set_digital_data(value: Box<RawValue>) {
+    VERSION.with(|version| version.set(version.get().wrapping_add(1)));
     DATA.with(|slot| {
         if let Some(data) = slot.borrow_mut().as_mut() {
             data.text.digital_data = value;
@@ -255,10 +276,19 @@ pub(crate) fn host_page(
         let Some(data) = slot.as_ref() else {
             return Ok(None);
         };
+        let fact = |value: &str| Ok(Some(Value::String(value.to_owned())));
         let raw = match part.as_str() {
             "cookies" => &data.text.cookies,
             "globals" => &data.text.globals,
             "dataLayer" => &data.text.data_layer,
+            "url" => return fact(&data.text.url),
+            "referrer" => return fact(&data.text.referrer),
+            "title" => return fact(&data.text.title),
+            "userAgent" => return fact(&data.text.user_agent),
+            "language" => return fact(&data.text.language),
+            "cookieWrites" => {
+                return Ok(Some(Value::from(data.text.cookie_writes.clone())));
+            }
             _ => return Ok(None),
         };
         parse(raw, &part).map(Some)
@@ -267,6 +297,38 @@ pub(crate) fn host_page(
         Some(value) => JsValue::from_json(&value, context),
         None => Ok(JsValue::undefined()),
     }
+}
+
+/// `hostGlobals(name)`: the value of the window global `name` (a key of
+/// the page's `globals`); with no name, the list of names.
+pub(crate) fn host_globals(
+    _this: &JsValue,
+    args: &[JsValue],
+    context: &mut Context,
+) -> JsResult<JsValue> {
+    let name = args
+        .first()
+        .and_then(JsValue::as_string)
+        .map(|s| crate::json::text(&s));
+    let value = DATA.with(|slot| -> JsResult<Value> {
+        let mut slot = slot.borrow_mut();
+        let Some(data) = slot.as_mut() else {
+            return Ok(Value::Null);
+        };
+        if data.globals.is_none() {
+            let parsed = match parse::<Value>(&data.text.globals, "globals")? {
+                Value::Object(map) => map,
+                _ => serde_json::Map::new(),
+            };
+            data.globals = Some(parsed);
+        }
+        let globals = data.globals.as_ref().map(|g| match &name {
+            Some(name) => g.get(name).cloned().unwrap_or(Value::Null),
+            None => Value::from(g.keys().cloned().collect::<Vec<_>>()),
+        });
+        Ok(globals.unwrap_or(Value::Null))
+    })?;
+    JsValue::from_json(&value, context)
 }
 
 fn parse<'a, T: serde::Deserialize<'a>>(raw: &'a RawValue, part: &str) -> JsResult<T> {

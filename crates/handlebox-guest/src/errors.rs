@@ -6,6 +6,8 @@ use boa_engine::parser::Error as ParseError;
 use boa_engine::{Context, JsError, JsValue, js_string};
 use handlebox_protocol::{ErrorInfo, ErrorKind, STACK_OVERFLOW};
 
+use crate::v8;
+
 /// Lines the wrapper puts before the handler's first line.
 pub(crate) const LINE_OFFSET: u32 = 1;
 
@@ -81,17 +83,35 @@ pub(crate) fn compile(err: &JsError, path: &str, source: &str) -> ErrorInfo {
 }
 
 /// An error a handler's call ended with.
+///
+/// `wrapped` is the handler's text as it was compiled, `source` as its
+/// author wrote it.
 pub(crate) fn runtime(
     err: JsError,
     path: &str,
-    source: &str,
+    (source, wrapped): (&str, &str),
     unsupported: bool,
     context: &mut Context,
 ) -> ErrorInfo {
     let text = err.to_string();
-    let (mut line, mut column) = position_in(&text, path)
+    let raw = position_in(&text, path);
+    let (mut line, mut column) = raw
         .map(|(line, column)| clamp(line.saturating_sub(LINE_OFFSET), column, source))
         .unwrap_or((None, None));
+    // V8's words for the common type errors, placed at the expression.
+    let mut reworded = None;
+    if let Some(native) = err.as_native()
+        && matches!(native.kind(), JsNativeErrorKind::Type)
+        && let Some((at_line, at_column)) = raw
+        && let Some((message, at)) = v8::reword(native.message(), wrapped, at_line, at_column)
+    {
+        (line, column) = clamp(
+            at.line_number().saturating_sub(LINE_OFFSET),
+            at.column_number(),
+            source,
+        );
+        reworded = Some(format!("TypeError: {message}"));
+    }
     // Boa places a failed name lookup at the start of the enclosing
     // function, not at the name: find the name in the handler's text.
     if let Some(native) = err.as_native()
@@ -119,9 +139,10 @@ pub(crate) fn runtime(
             column,
         };
     }
-    let message = match err.as_native() {
-        Some(native) => join_name(&native_name(native.kind()), native.message()),
-        None => describe(err.as_opaque().cloned().unwrap_or_default(), context),
+    let message = match (reworded, err.as_native()) {
+        (Some(message), _) => message,
+        (None, Some(native)) => join_name(&native_name(native.kind()), native.message()),
+        (None, None) => describe(err.as_opaque().cloned().unwrap_or_default(), context),
     } + &stack_note(&text, path, source);
     ErrorInfo {
         kind: if unsupported {

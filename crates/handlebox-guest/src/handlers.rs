@@ -161,8 +161,8 @@ fn statement(item: &StatementListItem) -> Option<&Statement> {
     }
 }
 
-/// Compiles a handler in `context` and returns its function and its
-/// lints' warnings.
+/// Compiles a handler in `context` and returns its function, the text it
+/// was compiled from (the handler in its wrapper) and its lints' warnings.
 ///
 /// `path` names the handler in engine backtraces, so that errors can be
 /// placed in its text.
@@ -170,7 +170,7 @@ pub(crate) fn compile(
     handler: &HandlerSource,
     path: &str,
     context: &mut Context,
-) -> Result<(JsValue, Vec<String>), ErrorInfo> {
+) -> Result<(JsValue, String, Vec<String>), ErrorInfo> {
     let parsed = check(handler, context.interner_mut())?;
     let wrapped = wrap(handler, parsed.form);
     let source = Source::from_bytes(wrapped.as_bytes()).with_path(Path::new(path));
@@ -180,7 +180,7 @@ pub(crate) fn compile(
         .evaluate(context)
         .map_err(|err| errors::compile(&err, path, &handler.source))?;
     if value.is_callable() {
-        Ok((value, parsed.warnings))
+        Ok((value, wrapped, parsed.warnings))
     } else {
         Err(errors::input(
             "the handler's text is not a function expression".to_owned(),

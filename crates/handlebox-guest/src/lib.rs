@@ -12,13 +12,16 @@
 //! the host enforces time and memory from outside, per handler call
 //! ([`host`]).
 
+mod browser;
 mod data;
+mod dom;
 mod errors;
 mod handlers;
 mod host;
 mod json;
 mod lint;
 mod plan;
+mod v8;
 mod world;
 
 use handlebox_protocol::{ErrorInfo, ErrorKind, PageContextText, Request, Response};

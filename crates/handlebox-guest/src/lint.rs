@@ -5,8 +5,12 @@
 use std::ops::ControlFlow;
 
 use boa_engine::ast::expression::Identifier;
-use boa_engine::ast::expression::access::{PropertyAccessField, SimplePropertyAccess};
+use boa_engine::ast::expression::access::{
+    PropertyAccess, PropertyAccessField, SimplePropertyAccess,
+};
 use boa_engine::ast::expression::literal::ObjectMethodDefinition;
+use boa_engine::ast::expression::operator::Assign;
+use boa_engine::ast::expression::operator::assign::AssignTarget;
 use boa_engine::ast::function::{
     ArrowFunction, AsyncArrowFunction, AsyncFunctionDeclaration, AsyncFunctionExpression,
     AsyncGeneratorDeclaration, AsyncGeneratorExpression, ClassDeclaration, ClassExpression,
@@ -32,6 +36,7 @@ pub(crate) fn warnings(
         interner,
         this: [false; BROWSER_ONLY.len()],
         underscored: [false; BROWSER_ONLY.len()],
+        refused: Vec::new(),
     };
     let _ = script.visit_with(&mut uses);
     let mut warnings: Vec<String> = BROWSER_ONLY
@@ -50,6 +55,11 @@ pub(crate) fn warnings(
             ))
         })
         .collect();
+    for used in uses.refused {
+        warnings.push(format!(
+            "uses {used}, which a handler cannot do in the sandbox: it throws there"
+        ));
+    }
     if variable && body(function).is_some_and(|body| !returns(body)) {
         warnings.push(
             "has no return statement: its value is always undefined, so the variable is never written"
@@ -78,14 +88,58 @@ fn returns(body: &FunctionBody) -> bool {
     body.visit_with(&mut Returns).is_break()
 }
 
-/// Which browser-only helpers the code names, as `this.<name>` or `_<name>`.
+/// Browser globals that throw in the sandbox: network and timers.
+const REFUSED_GLOBALS: [&str; 10] = [
+    "fetch",
+    "XMLHttpRequest",
+    "WebSocket",
+    "EventSource",
+    "Image",
+    "setTimeout",
+    "setInterval",
+    "setImmediate",
+    "requestAnimationFrame",
+    "requestIdleCallback",
+];
+
+/// Which browser-only helpers the code names, as `this.<name>` or
+/// `_<name>`, and which refused browser APIs it uses (network, timers,
+/// navigation), in the order first seen.
 struct Uses<'i> {
     interner: &'i Interner,
     this: [bool; BROWSER_ONLY.len()],
     underscored: [bool; BROWSER_ONLY.len()],
+    refused: Vec<String>,
 }
 
 impl Uses<'_> {
+    fn name(&self, sym: Sym) -> &str {
+        self.interner
+            .resolve(sym)
+            .and_then(|name| name.utf8())
+            .unwrap_or_default()
+    }
+
+    fn refuse(&mut self, what: String) {
+        if !self.refused.contains(&what) {
+            self.refused.push(what);
+        }
+    }
+
+    /// Whether `expression` is `location`, `window.location` or
+    /// `document.location`.
+    fn is_location(&self, expression: &Expression) -> bool {
+        match expression {
+            Expression::Identifier(name) => self.name(name.sym()) == "location",
+            Expression::PropertyAccess(PropertyAccess::Simple(access)) => {
+                matches!(access.field(), PropertyAccessField::Const(f) if self.name(f.sym()) == "location")
+                    && matches!(access.target(), Expression::Identifier(t)
+                        if matches!(self.name(t.sym()), "window" | "document" | "self"))
+            }
+            _ => false,
+        }
+    }
+
     fn helper(&self, sym: Sym) -> Option<usize> {
         let name = self.interner.resolve(sym)?.utf8()?;
         BROWSER_ONLY.iter().position(|helper| *helper == name)
@@ -105,6 +159,43 @@ impl<'ast> Visitor<'ast> for Uses<'_> {
         {
             self.this[i] = true;
         }
+        if let PropertyAccessField::Const(field) = node.field() {
+            let field = self.name(field.sym()).to_owned();
+            if matches!(field.as_str(), "assign" | "replace" | "reload")
+                && self.is_location(node.target())
+            {
+                self.refuse(format!("location.{field}"));
+            }
+            if field == "sendBeacon" {
+                self.refuse("navigator.sendBeacon".to_owned());
+            }
+            if REFUSED_GLOBALS.contains(&field.as_str())
+                && matches!(node.target(), Expression::Identifier(t) if self.name(t.sym()) == "window")
+            {
+                self.refuse(field);
+            }
+        }
+        node.visit_with(self)
+    }
+
+    fn visit_assign(&mut self, node: &'ast Assign) -> ControlFlow<Self::BreakTy> {
+        match node.lhs() {
+            AssignTarget::Identifier(name) if self.name(name.sym()) == "location" => {
+                self.refuse("location = …".to_owned());
+            }
+            AssignTarget::Access(PropertyAccess::Simple(access)) => {
+                let whole = Expression::PropertyAccess(PropertyAccess::Simple(access.clone()));
+                if self.is_location(&whole) {
+                    self.refuse("location = …".to_owned());
+                } else if self.is_location(access.target())
+                    && let PropertyAccessField::Const(field) = access.field()
+                {
+                    let field = self.name(field.sym()).to_owned();
+                    self.refuse(format!("location.{field} = …"));
+                }
+            }
+            _ => {}
+        }
         node.visit_with(self)
     }
 
@@ -117,6 +208,11 @@ impl<'ast> Visitor<'ast> for Uses<'_> {
             && let Some(i) = BROWSER_ONLY.iter().position(|helper| *helper == rest)
         {
             self.underscored[i] = true;
+        }
+        if let Some(name) = name
+            && REFUSED_GLOBALS.contains(&name)
+        {
+            self.refuse(name.to_owned());
         }
         ControlFlow::Continue(())
     }
@@ -228,14 +324,37 @@ mod tests {
         let warnings = variable("var p = this.domQuery('.price'); return _fetch(p);");
         assert_eq!(
             warnings,
-            [
-                "uses this.domQuery, which only works in a browser: in the sandbox it throws",
-                "uses _fetch, which only works in a browser: in the sandbox it throws",
-            ]
+            ["uses _fetch, which only works in a browser: in the sandbox it throws"]
         );
+        assert!(variable("return _domQuery('.price').length;").is_empty());
         assert!(variable("// this.fetch is gone\nreturn 'this.fetch';").is_empty());
         assert!(variable("return this.fetcher();").is_empty());
         assert!(variable("return /this.fetch()/.test(event.name);").is_empty());
+    }
+
+    #[test]
+    fn network_timers_and_navigation_are_flagged() {
+        let warnings = variable(
+            "setTimeout(function () {}, 1); window.fetch('/x'); location.href = '/a'; \
+             window.location = '/b'; document.location.assign('/c'); navigator.sendBeacon('/d'); \
+             new Image(); return location.pathname + document.location.href;",
+        );
+        let says = |what: &str| {
+            format!("uses {what}, which a handler cannot do in the sandbox: it throws there")
+        };
+        assert_eq!(
+            warnings,
+            [
+                says("setTimeout"),
+                says("fetch"),
+                says("location.href = …"),
+                says("location = …"),
+                says("location.assign"),
+                says("navigator.sendBeacon"),
+                says("Image"),
+            ]
+        );
+        assert!(variable("var url = new URL(location.href); return url.search;").is_empty());
     }
 
     #[test]

@@ -146,8 +146,13 @@ pub(crate) fn run(
             text.to_owned()
         }
     };
+    let cookies_set = world.take_cookie_writes();
     match RawValue::from_string(event) {
-        Ok(event) => Response::Ran { event, calls },
+        Ok(event) => Response::Ran {
+            event,
+            calls,
+            cookies_set,
+        },
         Err(e) => Response::Refused {
             error: output(&format!("the event after its handlers is not JSON: {e}")),
         },

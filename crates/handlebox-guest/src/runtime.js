@@ -2,8 +2,9 @@
 // conversions results go through. It runs once per page, before any handler,
 // and keeps its own copies of the built-ins it relies on, so a handler that
 // replaces `JSON.stringify` or `Object.keys` cannot change how results are
-// converted.
-(function (hostLog, hostPage, hostDigitalData, hostQueryParam, browserOnly) {
+// converted. The page's browser (`browser.js`) is built before it and
+// passed in as `browser`.
+(function (hostLog, hostDigitalData, hostQueryParam, browserOnly, browser) {
   'use strict';
   var stringify = JSON.stringify;
   var call = Function.prototype.call;
@@ -22,21 +23,8 @@
   var decode = decodeURIComponent;
   var toText = String;
   var RegExpCtor = RegExp;
-  var ErrorCtor = Error;
   var global = globalThis;
-  var unsupported = new WeakSet();
-  var markUnsupported = call.bind(WeakSet.prototype.add, unsupported);
-  var isUnsupported = call.bind(WeakSet.prototype.has, unsupported);
-
-  // The page's parts are converted from the host's JSON text when a helper
-  // first reads them; `digitalData` is read in Rust on every call, since the
-  // helper hands out copies.
-  var page = { cookies: undefined, globals: undefined, dataLayer: undefined };
-
-  function part(name) {
-    if (page[name] === undefined) page[name] = hostPage(name);
-    return page[name];
-  }
+  var part = browser.part;
 
   // Regular expressions are made once: Boa compiles a literal each time
   // it is evaluated.
@@ -80,10 +68,11 @@
     return raw === undefined ? '' : decode(raw);
   }
 
+  // The cookie's value, percent-decoded where it can be; cookies written
+  // on the page count (see browser.js).
   function cookie(name) {
-    var cookies = part('cookies');
-    if (cookies === null || typeof cookies !== 'object' || !hasOwn(cookies, name)) return undefined;
-    var raw = toText(cookies[name]);
+    var raw = browser.cookie(toText(name));
+    if (raw === undefined) return undefined;
     try {
       return decode(raw);
     } catch (e) {
@@ -108,9 +97,7 @@
   // browserOnly: the helpers that throw here (handlebox_protocol::BROWSER_ONLY).
   function unavailable(name) {
     return function () {
-      var error = new ErrorCtor(name + ' is not available in the sandbox: it only works in a browser');
-      markUnsupported(error);
-      throw error;
+      browser.refuse(name, 'it only works in a browser');
     };
   }
 
@@ -121,8 +108,15 @@
     queryParam: queryParam,
     cookie: cookie,
     global: globalValue,
-    dataLayer: dataLayer
+    dataLayer: dataLayer,
+    domQuery: browser.domQuery
   };
+  defineProperty(global, '_domQuery', {
+    value: browser.domQuery,
+    writable: true,
+    enumerable: false,
+    configurable: true
+  });
   for (var b = 0; b < browserOnly.length; b++) {
     helpers[browserOnly[b]] = unavailable('this.' + browserOnly[b]);
     defineProperty(global, '_' + browserOnly[b], {
@@ -407,9 +401,9 @@
         getOption: function (option) { return hasOwn(options, option) ? options[option] : undefined; }
       };
     },
-    isUnsupported: function (error) {
-      return typeof error === 'object' && error !== null && isUnsupported(error);
-    },
+    isUnsupported: browser.isUnsupported,
+    openPage: browser.openPage,
+    takeCookieWrites: browser.takeCookieWrites,
     // JSON.stringify's text; where that holds a `null` that was not one
     // (NaN, ±Infinity, an invalid Date), the text again with such values
     // marked, since the pipeline must keep them until a call is serialised

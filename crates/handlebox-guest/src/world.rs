@@ -11,7 +11,8 @@ use boa_engine::object::FunctionObjectBuilder;
 use boa_engine::object::builtins::{JsArray, JsPromise};
 use boa_engine::property::PropertyKey;
 use boa_engine::{
-    Context, JsError, JsResult, JsString, JsValue, NativeFunction, Script, Source, js_string,
+    Context, JsError, JsObject, JsResult, JsString, JsValue, NativeFunction, Script, Source,
+    js_string,
 };
 use handlebox_protocol::{
     CallId, ErrorInfo, ErrorKind, GuestLimits, HandlerCheck, HandlerSource, LogLine, NULL_IN_JSON,
@@ -21,9 +22,10 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::json::text;
-use crate::{data, errors, handlers, host, json};
+use crate::{browser, data, dom, errors, handlers, host, json};
 
 const RUNTIME_JS: &str = include_str!("runtime.js");
+const BROWSER_JS: &str = include_str!("browser.js");
 
 /// Console lines of the current call.
 #[derive(Default)]
@@ -85,16 +87,42 @@ const FUNCTIONS: [&str; 6] = [
 
 impl Runtime {
     fn load(context: &mut Context) -> JsResult<Self> {
-        let source = Source::from_bytes(RUNTIME_JS).with_path(std::path::Path::new("runtime"));
-        let factory = Script::parse(source, None, context)?.evaluate(context)?;
         let native = |f, name, context: &mut Context| -> JsValue {
             FunctionObjectBuilder::new(context.realm(), NativeFunction::from_fn_ptr(f))
                 .name(js_string!(name))
                 .build()
                 .into()
         };
+        let natives: [(&str, NativeFn); 16] = [
+            ("page", data::host_page),
+            ("globals", data::host_globals),
+            ("digitalData", data::digital_data),
+            ("digitalDataVersion", data::digital_data_version),
+            ("urlParse", browser::url_parse),
+            ("urlPart", browser::url_part),
+            ("urlSetPart", browser::url_set_part),
+            ("formParse", browser::form_parse),
+            ("formSerialize", browser::form_serialize),
+            ("domSelect", dom::select),
+            ("domMatches", dom::matches),
+            ("domFind", dom::find),
+            ("domNode", dom::related),
+            ("domChildren", dom::children),
+            ("domAttributes", dom::attributes),
+            ("domRead", dom::read),
+        ];
+        let host = JsObject::with_null_proto();
+        for (name, f) in natives {
+            let function = native(f, name, context);
+            host.set(js_string!(name), function, true, context)?;
+        }
+        let parts = browser::url_parts(context);
+        host.set(js_string!("urlParts"), parts, true, context)?;
+        let browser = evaluate(BROWSER_JS, "browser", context)?;
+        let browser = call_value(&browser, &JsValue::undefined(), &[host.into()], context)?;
+
+        let factory = evaluate(RUNTIME_JS, "runtime", context)?;
         let log = native(host_log, "log", context);
-        let page = native(data::host_page, "hostPage", context);
         let digital_data = native(data::digital_data, "digitalData", context);
         let query_param = native(data::query_param, "queryParam", context);
         let browser_only = JsArray::from_iter(
@@ -106,7 +134,7 @@ impl Runtime {
         let object = call_value(
             &factory,
             &JsValue::undefined(),
-            &[log, page, digital_data, query_param, browser_only.into()],
+            &[log, digital_data, query_param, browser_only.into(), browser],
             context,
         )?;
         let helpers = get(&object, "helpers", context)?;
@@ -130,6 +158,15 @@ impl Runtime {
             }
         }
     }
+}
+
+/// A native function's signature.
+type NativeFn = fn(&JsValue, &[JsValue], &mut Context) -> JsResult<JsValue>;
+
+/// Runs a script of the runtime, named `name` in stack traces.
+fn evaluate(text: &str, name: &str, context: &mut Context) -> JsResult<JsValue> {
+    let source = Source::from_bytes(text).with_path(std::path::Path::new(name));
+    Script::parse(source, None, context)?.evaluate(context)
 }
 
 pub(crate) fn get(object: &JsValue, name: &str, context: &mut Context) -> JsResult<JsValue> {
@@ -170,6 +207,8 @@ const WARM_UP: &str = "(function () { \
 enum Handler {
     Ready {
         source: Rc<HandlerSource>,
+        /// The text compiled: the handler in its wrapper.
+        wrapped: Rc<str>,
         function: JsValue,
         this: JsValue,
     },
@@ -292,7 +331,7 @@ impl World {
         index: usize,
         source: HandlerSource,
     ) -> Result<(Handler, Vec<String>), ErrorInfo> {
-        let (function, warnings) =
+        let (function, wrapped, warnings) =
             handlers::compile(&source, &handler_path(index), &mut self.context)?;
         let this = match &source.role {
             Role::Variable => self.runtime.helpers.clone(),
@@ -307,6 +346,7 @@ impl World {
         };
         let handler = Handler::Ready {
             source: Rc::new(source),
+            wrapped: Rc::from(wrapped),
             function,
             this,
         };
@@ -315,7 +355,32 @@ impl World {
 
     /// Starts serving the page in `page`.
     pub(crate) fn open(&mut self, page: handlebox_protocol::PageContextText) {
+        let globals = !matches!(page.globals.get().trim(), "{}" | "null" | "");
+        dom::close();
         data::open(page);
+        if globals {
+            // A page whose globals cannot be read gets none; the helpers
+            // that read them say why.
+            let _ = self.runtime_call("openPage", &[]);
+        }
+    }
+
+    /// What handlers wrote to `document.cookie` since the last call.
+    pub(crate) fn take_cookie_writes(&mut self) -> Vec<String> {
+        let Ok(writes) = self.runtime_call("takeCookieWrites", &[]) else {
+            return Vec::new();
+        };
+        let Some(writes) = writes.as_object() else {
+            return Vec::new();
+        };
+        let length = writes
+            .get(js_string!("length"), &mut self.context)
+            .and_then(|length| length.to_length(&mut self.context))
+            .unwrap_or(0);
+        (0..length)
+            .filter_map(|index| writes.get(index, &mut self.context).ok())
+            .filter_map(|value| value.as_string().map(|s| text(&s)))
+            .collect()
     }
 
     /// Replaces the page's `digitalData`.
@@ -342,12 +407,18 @@ impl World {
         id: CallId,
         changed_arg: bool,
     ) -> Option<Invoked> {
-        let (function, this, source) = match self.handlers.get(index) {
+        let (function, this, source, wrapped) = match self.handlers.get(index) {
             Some(Handler::Ready {
                 source,
+                wrapped,
                 function,
                 this,
-            }) => (function.clone(), this.clone(), source.clone()),
+            }) => (
+                function.clone(),
+                this.clone(),
+                source.clone(),
+                wrapped.clone(),
+            ),
             Some(Handler::Broken(error)) => return Some(Invoked::failed(error.clone())),
             None => {
                 return Some(Invoked::failed(errors::input(format!(
@@ -372,7 +443,9 @@ impl World {
             &mut self.context,
         );
         let result = match result {
-            Err(err) => Err(self.runtime_error(err, &handler_path(index), &source.source)),
+            Err(err) => {
+                Err(self.runtime_error(err, &handler_path(index), (&source.source, &wrapped)))
+            }
             // A brand check: a handler cannot disguise a Promise by
             // redefining `Promise[Symbol.hasInstance]`.
             Ok(value)
@@ -512,7 +585,7 @@ impl World {
         get(object, name, &mut self.context).map_err(|e| internal(&e))
     }
 
-    fn runtime_error(&mut self, err: JsError, path: &str, source: &str) -> ErrorInfo {
+    fn runtime_error(&mut self, err: JsError, path: &str, source: (&str, &str)) -> ErrorInfo {
         let unsupported = err.as_opaque().is_some_and(|value| {
             self.runtime
                 .call(

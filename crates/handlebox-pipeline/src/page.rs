@@ -152,6 +152,15 @@ impl Page {
             cookies: self.cookies.clone(),
             globals: Value::Object(self.globals.clone()),
             data_layer: Value::Array(self.data_layer.clone()),
+            referrer: self.referrer.clone(),
+            title: self.title.clone(),
+            user_agent: self.user_agent.clone(),
+            language: self
+                .language
+                .clone()
+                .unwrap_or_else(|| handlebox_sandbox::DEFAULT_LANGUAGE.to_owned()),
+            html: self.html.clone(),
+            cookie_writes: Vec::new(),
         }
     }
 }

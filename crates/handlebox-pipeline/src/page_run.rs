@@ -449,6 +449,7 @@ impl<'p> PageRun<'p> {
             Ok(outcome) => {
                 let mut before = trace.is_some().then(|| event.clone());
                 *event = outcome.event;
+                out.cookies_set.extend(outcome.cookies_set);
                 for mut call in outcome.calls {
                     let (Some(step), Some(label)) = (plan.get(call.step), labels.get(call.step))
                     else {

@@ -57,6 +57,10 @@ pub struct EventResult {
     pub warnings: Vec<String>,
     /// Console output of the handlers that ran on this event.
     pub logs: Vec<LogResult>,
+    /// What handlers wrote to `document.cookie` on this event, in order:
+    /// later reads on the page see it, the visitor's browser does not.
+    #[serde(rename = "cookiesSet", skip_serializing_if = "Vec::is_empty")]
+    pub cookies_set: Vec<String>,
     /// What each integration's handlers saw and changed, when the page is
     /// traced (see [`crate::trace`]); absent otherwise.
     #[serde(skip_serializing_if = "Vec::is_empty")]

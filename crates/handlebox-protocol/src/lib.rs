@@ -54,7 +54,7 @@ pub struct HandlerSource {
 }
 
 /// The page a guest instance serves: everything the helpers can read.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PageContext {
     /// The page's `digitalData`, read by `_digitalData`.
@@ -67,6 +67,51 @@ pub struct PageContext {
     pub globals: Value,
     /// The GTM `dataLayer` array, read by `_dataLayer`.
     pub data_layer: Value,
+    /// `document.referrer`.
+    #[serde(default)]
+    pub referrer: String,
+    /// `document.title`.
+    #[serde(default)]
+    pub title: String,
+    /// `navigator.userAgent`.
+    #[serde(default)]
+    pub user_agent: String,
+    /// `navigator.language`.
+    #[serde(default = "default_language")]
+    pub language: String,
+    /// The page's HTML, parsed when a handler first reads the document.
+    #[serde(default)]
+    pub html: Option<String>,
+    /// Cookies handlers wrote earlier on this page (`document.cookie = …`),
+    /// in order, written again when a page opens a new instance.
+    #[serde(default)]
+    pub cookie_writes: Vec<String>,
+}
+
+/// `navigator.language` of a page that gives none.
+pub const DEFAULT_LANGUAGE: &str = "en-US";
+
+fn default_language() -> String {
+    DEFAULT_LANGUAGE.to_owned()
+}
+
+/// An empty page: no data, no URL, the default language.
+impl Default for PageContext {
+    fn default() -> Self {
+        Self {
+            digital_data: Value::Null,
+            url: String::new(),
+            cookies: Map::new(),
+            globals: Value::Null,
+            data_layer: Value::Null,
+            referrer: String::new(),
+            title: String::new(),
+            user_agent: String::new(),
+            language: default_language(),
+            html: None,
+            cookie_writes: Vec::new(),
+        }
+    }
 }
 
 /// Limits the guest enforces itself (the host enforces time and memory).
@@ -98,6 +143,24 @@ pub struct PageContextText {
     pub globals: Box<RawValue>,
     /// The GTM `dataLayer` array.
     pub data_layer: Box<RawValue>,
+    /// `document.referrer`.
+    #[serde(default)]
+    pub referrer: String,
+    /// `document.title`.
+    #[serde(default)]
+    pub title: String,
+    /// `navigator.userAgent`.
+    #[serde(default)]
+    pub user_agent: String,
+    /// `navigator.language`.
+    #[serde(default = "default_language")]
+    pub language: String,
+    /// The page's HTML.
+    #[serde(default)]
+    pub html: Option<String>,
+    /// Cookies written earlier on this page.
+    #[serde(default)]
+    pub cookie_writes: Vec<String>,
 }
 
 /// One step of an event's handler plan, run by [`Request::Event`] in order
@@ -351,6 +414,9 @@ pub enum Response {
         event: Box<RawValue>,
         /// Every call, in the order they ran.
         calls: Vec<CallRecord>,
+        /// What the handlers wrote to `document.cookie`, in order.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        cookies_set: Vec<String>,
     },
     /// The request itself could not be carried out.
     Refused {
@@ -363,8 +429,7 @@ pub enum Response {
 /// sandbox, `this.<name>` and `_<name>` throw an `unsupported` error (the
 /// guest's runtime), and checking a handler warns about them (the guest's
 /// lints). One list for both.
-pub const BROWSER_ONLY: [&str; 10] = [
-    "domQuery",
+pub const BROWSER_ONLY: [&str; 9] = [
     "fetch",
     "timeout",
     "retry",

@@ -47,8 +47,8 @@ pub use budget::{Cost, PageBudget};
 pub use config::{Limits, MAX_MEMORY_BYTES, SandboxConfig};
 pub use error::{CompileErrors, SandboxError};
 pub use handlebox_protocol::{
-    ErrorInfo, ErrorKind, HandlerCheck, LogLine, NULL_IN_JSON, PageContext, SetFailure, SourceForm,
-    Step, finish_json, null_in_json,
+    DEFAULT_LANGUAGE, ErrorInfo, ErrorKind, HandlerCheck, LogLine, NULL_IN_JSON, PageContext,
+    SetFailure, SourceForm, Step, finish_json, null_in_json,
 };
 pub use handler_set::{HandlerRole, HandlerSet, HandlerSpec, Scope};
 pub use host::MAX_GROWTH_BYTES;

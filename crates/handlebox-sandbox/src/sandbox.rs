@@ -123,6 +123,10 @@ impl Sandbox {
 fn engine_config(config: &SandboxConfig) -> wasmtime::Config {
     let mut engine = wasmtime::Config::new();
     engine.epoch_interruption(true);
+    // A trap's wasm backtrace is never shown, and walking a deep guest
+    // stack (100,000 nested elements of a hostile page's HTML) costs the
+    // host seconds after the call has already stopped.
+    engine.wasm_backtrace_max_frames(None);
     engine.consume_fuel(config.count_fuel);
     engine.cranelift_opt_level(OptLevel::Speed);
     let pages = config.max_open_pages.max(1);

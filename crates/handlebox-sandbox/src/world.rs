@@ -95,6 +95,8 @@ pub struct EventOutcome {
     pub event: Value,
     /// Every call, in the order they ran.
     pub calls: Vec<PlanCall>,
+    /// What the handlers wrote to `document.cookie`, in order.
+    pub cookies_set: Vec<String>,
 }
 
 impl CallOutcome {
@@ -141,6 +143,14 @@ struct Parts {
     cookies: Box<RawValue>,
     globals: Box<RawValue>,
     data_layer: Box<RawValue>,
+    referrer: String,
+    title: String,
+    user_agent: String,
+    language: String,
+    html: Option<String>,
+    /// Grows with each event's `cookiesSet`, so a fresh instance of the
+    /// page sees what handlers wrote on it before.
+    cookie_writes: Vec<String>,
 }
 
 impl Parts {
@@ -154,6 +164,12 @@ impl Parts {
             cookies: input::encode_map(&data.cookies, what, limits)?,
             globals: input::encode(&data.globals, what, limits)?,
             data_layer: input::encode(&data.data_layer, what, limits)?,
+            referrer: data.referrer.clone(),
+            title: data.title.clone(),
+            user_agent: data.user_agent.clone(),
+            language: data.language.clone(),
+            html: data.html.clone(),
+            cookie_writes: data.cookie_writes.clone(),
         };
         let size = [
             &parts.digital_data,
@@ -164,7 +180,11 @@ impl Parts {
         .iter()
         .map(|raw| raw.get().len())
         .sum::<usize>()
-            + parts.url.len();
+            + [&parts.url, &parts.referrer, &parts.title, &parts.user_agent]
+                .iter()
+                .map(|text| text.len())
+                .sum::<usize>()
+            + parts.html.as_ref().map_or(0, String::len);
         input::check_size(size, what, limits)?;
         Ok(parts)
     }
@@ -478,9 +498,18 @@ impl PageWorld {
             };
             let step_handlers = steps.iter().map(Step::handler).collect();
             match self.exchange(&request, step_handlers, budget)? {
-                Ok((Response::Ran { event, calls }, costs)) => {
+                Ok((
+                    Response::Ran {
+                        event,
+                        calls,
+                        cookies_set,
+                    },
+                    costs,
+                )) => {
                     self.digital_data_changed = false;
+                    self.parts.cookie_writes.extend(cookies_set.iter().cloned());
                     let mut outcome = self.event_outcome(steps, calls, &costs, &trapped);
+                    outcome.cookies_set = cookies_set;
                     outcome.event = match serde_json::from_str(event.get()) {
                         Ok(changed) => changed,
                         Err(e) => {
@@ -588,6 +617,7 @@ impl PageWorld {
         EventOutcome {
             event: Value::Null,
             calls,
+            cookies_set: Vec::new(),
         }
     }
 }
@@ -604,6 +634,7 @@ fn every_step_failed(steps: &[Step], event: &Value, error: &ErrorInfo) -> EventO
                 ..PlanCall::default()
             })
             .collect(),
+        cookies_set: Vec::new(),
     }
 }
 

@@ -89,7 +89,7 @@ fn thrown_non_errors_are_reported_as_text() {
 #[test]
 fn browser_only_helpers_are_unsupported() {
     for source in [
-        "return this.domQuery('.price')",
+        "return this.fetch('/api')",
         "return _fetch('/api')",
         "this.loadPixel('x')",
     ] {

@@ -45,6 +45,7 @@ pub fn page() -> PageContext {
             {"event": "purchase", "pageType": "confirmation"},
             {"event": "gtm.load"}
         ]),
+        ..PageContext::default()
     }
 }
 
