@@ -432,3 +432,58 @@ fn cookie_writes_are_bounded_as_a_browser_bounds_them() {
     );
     assert_eq!(out["value"], json!([true, true, true]), "{out}");
 }
+
+#[test]
+fn validate_writes_the_outcome_of_a_json_schema_check_to_the_console() {
+    let logs = |code: &str| {
+        let out = eval(code);
+        assert_eq!(out["error"], Value::Null, "{code}: {out}");
+        let lines: Vec<String> = out["logs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|line| line["message"].as_str().unwrap().to_owned())
+            .collect();
+        (out["value"].clone(), lines)
+    };
+    let user =
+        r#"{"type": "object", "required": ["email"], "properties": {"email": {"type": "string"}}}"#;
+    assert_eq!(
+        logs(&format!(
+            "return this.validate({user}, _digitalData('user'))"
+        )),
+        (json!(true), vec!["window.digitalData is valid!".to_owned()])
+    );
+    assert_eq!(
+        logs(&format!(
+            "return this.validate({user}, _digitalData(), 'user')"
+        )),
+        (
+            json!(true),
+            vec!["window.digitalData.user is valid!".to_owned()]
+        )
+    );
+    assert_eq!(
+        logs(r#"return this.validate({"type": "object", "required": ["orderId"]}, event)"#),
+        (
+            json!(false),
+            vec![
+                "\"Viewed Page\" event validation errors:".to_owned(),
+                "/: \"orderId\" is a required property".to_owned()
+            ]
+        )
+    );
+    let no_schema = eval("return this.validate()");
+    assert_eq!(
+        no_schema["error"]["message"],
+        "TypeError: validate needs a JSON Schema as its first argument"
+    );
+    let bad_schema = eval(r#"return this.validate({"type": 12}, event)"#);
+    assert!(
+        bad_schema["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("TypeError: the schema is not a valid JSON Schema: "),
+        "{bad_schema}"
+    );
+}

@@ -408,6 +408,7 @@
     if (writes >= MAX_COOKIE_WRITES) return;
     writes++;
     push(written, text);
+    host.cookieWritten();
     applyCookie(text);
   }
 

@@ -9,6 +9,27 @@ use url::Url;
 
 use crate::json::text;
 
+thread_local! {
+    /// Whether a handler wrote a cookie since the last [`take_cookie_note`].
+    static COOKIE_WRITTEN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// `cookieWritten()`: notes that `document.cookie` was written, so the
+/// event's writes are collected (most events write none).
+pub(crate) fn cookie_written(
+    _this: &JsValue,
+    _args: &[JsValue],
+    _context: &mut Context,
+) -> JsResult<JsValue> {
+    COOKIE_WRITTEN.with(|written| written.set(true));
+    Ok(JsValue::undefined())
+}
+
+/// Whether a cookie was written since the last call.
+pub(crate) fn take_cookie_note() -> bool {
+    COOKIE_WRITTEN.with(|written| written.replace(false))
+}
+
 /// The parts of a URL `urlPart` reads and `urlSetPart` writes.
 const PARTS: [&str; 11] = [
     "href", "origin", "protocol", "username", "password", "host", "hostname", "port", "pathname",

@@ -21,6 +21,7 @@ mod host;
 mod json;
 mod lint;
 mod plan;
+mod schema;
 mod v8;
 mod world;
 

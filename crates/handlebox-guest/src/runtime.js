@@ -4,7 +4,7 @@
 // replaces `JSON.stringify` or `Object.keys` cannot change how results are
 // converted. The page's browser (`browser.js`) is built before it and
 // passed in as `browser`.
-(function (hostLog, hostDigitalData, hostQueryParam, browserOnly, browser) {
+(function (hostLog, hostDigitalData, hostQueryParam, browserOnly, browser, hostSchemaErrors) {
   'use strict';
   var stringify = JSON.stringify;
   var call = Function.prototype.call;
@@ -25,6 +25,7 @@
   var RegExpCtor = RegExp;
   var global = globalThis;
   var part = browser.part;
+  var TypeErrorCtor = TypeError;
 
   // Regular expressions are made once: Boa compiles a literal each time
   // it is evaluated.
@@ -101,6 +102,33 @@
     };
   }
 
+  // `this.validate(schema, obj, key)`: checks `obj` (or the value at `key`
+  // in it) against a JSON Schema and writes the outcome to the console, as
+  // the reference does in its test mode.
+  function validate(schema, obj, key) {
+    if (schema === undefined || schema === null) {
+      throw new TypeErrorCtor('validate needs a JSON Schema as its first argument');
+    }
+    var value = key === undefined ? obj : get(obj, key);
+    var what;
+    if (key !== undefined) {
+      what = 'window.digitalData.' + toText(key);
+    } else if (obj !== null && typeof obj === 'object' && typeof obj.name === 'string') {
+      what = '"' + obj.name + '" event';
+    } else {
+      what = 'window.digitalData';
+    }
+    var valueText = value === undefined ? 'null' : stringify(value);
+    var lines = hostSchemaErrors(stringify(schema), valueText === undefined ? 'null' : valueText);
+    if (lines.length === 0) {
+      hostLog('log', what + ' is valid!');
+      return true;
+    }
+    hostLog('log', what + ' validation errors:');
+    for (var i = 0; i < lines.length; i++) hostLog('log', lines[i]);
+    return false;
+  }
+
   var helpers = {
     // A fresh copy of the value at a path, read in Rust (see data.rs).
     digitalData: hostDigitalData,
@@ -109,7 +137,8 @@
     cookie: cookie,
     global: globalValue,
     dataLayer: dataLayer,
-    domQuery: browser.domQuery
+    domQuery: browser.domQuery,
+    validate: validate
   };
   defineProperty(global, '_domQuery', {
     value: browser.domQuery,
@@ -171,7 +200,6 @@
   // `function () { return Math.random() - 0.5; }`. A browser sorts somehow;
   // so does this stable merge sort, with the specification's steps around it
   // (holes skipped, `undefined` last, the result written back).
-  var TypeErrorCtor = TypeError;
   var RangeErrorCtor = RangeError;
   var numberOf = Number;
   var toObject = Object;

@@ -6,6 +6,7 @@
 
 use std::ops::ControlFlow;
 
+use boa_engine::ast::declaration::{Binding, Variable};
 use boa_engine::ast::expression::access::SimplePropertyAccess;
 use boa_engine::ast::expression::access::{PropertyAccess, PropertyAccessField};
 use boa_engine::ast::expression::literal::LiteralKind;
@@ -44,10 +45,13 @@ pub(crate) fn reword(
         .parse_script(&Scope::new_global(), &mut interner)
         .ok()?;
     let at = Position::new(line, column);
+    let mut bindings = Bindings::default();
+    let _ = script.visit_with(&mut bindings);
     let mut finder = Finder {
         at,
         message,
         interner: &interner,
+        bindings: &bindings,
         found: None,
     };
     let _ = script.visit_with(&mut finder);
@@ -58,13 +62,53 @@ struct Finder<'a> {
     at: Position,
     message: &'a str,
     interner: &'a Interner,
+    bindings: &'a Bindings<'a>,
     found: Option<(String, Position)>,
+}
+
+/// Each name the handler declares with `var`/`let`/`const name = value`,
+/// with its value's expression, and the names assigned anywhere else:
+/// a name declared once and never assigned holds what its value gave.
+#[derive(Default)]
+struct Bindings<'ast> {
+    declared: Vec<(boa_engine::interner::Sym, Option<&'ast Expression>)>,
+    assigned: Vec<boa_engine::interner::Sym>,
+}
+
+impl<'ast> Bindings<'ast> {
+    /// The expression whose value `name` holds, when that is certain.
+    fn value_of(&self, name: boa_engine::interner::Sym) -> Option<&'ast Expression> {
+        let mut declared = self.declared.iter().filter(|(n, _)| *n == name);
+        let (_, value) = declared.next()?;
+        if declared.next().is_some() || self.assigned.contains(&name) {
+            return None;
+        }
+        *value
+    }
+}
+
+impl<'ast> Visitor<'ast> for Bindings<'ast> {
+    type BreakTy = ();
+
+    fn visit_variable(&mut self, node: &'ast Variable) -> ControlFlow<()> {
+        if let Binding::Identifier(name) = node.binding() {
+            self.declared.push((name.sym(), node.init()));
+        }
+        node.visit_with(self)
+    }
+
+    fn visit_assign(&mut self, node: &'ast Assign) -> ControlFlow<()> {
+        if let AssignTarget::Identifier(name) = node.lhs() {
+            self.assigned.push(name.sym());
+        }
+        node.visit_with(self)
+    }
 }
 
 impl Finder<'_> {
     /// The message and place for reading `access` of `null` or `undefined`.
     fn read_failure(&self, access: &SimplePropertyAccess) -> (String, Position) {
-        let value = nothing(access.target(), self.interner);
+        let value = nothing(access.target(), self.interner, self.bindings);
         match (self.field(access.field()), access.field()) {
             (Some(name), PropertyAccessField::Const(_)) => (
                 format!("Cannot read properties of {value} (reading '{name}')"),
@@ -184,8 +228,9 @@ impl Finder<'_> {
 }
 
 /// Whether `value` is what V8 would name: `null` for what is `null` by its
-/// nature (a literal, a DOM lookup that found nothing), else `undefined`.
-fn nothing(target: &Expression, interner: &Interner) -> &'static str {
+/// nature (a literal, a DOM lookup that found nothing, a name declared
+/// once with one of those), else `undefined`.
+fn nothing(target: &Expression, interner: &Interner, bindings: &Bindings<'_>) -> &'static str {
     /// Methods and properties of the page's browser that give `null`
     /// when they find nothing.
     const GIVES_NULL: [&str; 19] = [
@@ -222,6 +267,17 @@ fn nothing(target: &Expression, interner: &Interner) -> &'static str {
             Expression::PropertyAccess(PropertyAccess::Simple(access)) if named(access.field())
         ),
         Expression::PropertyAccess(PropertyAccess::Simple(access)) => named(access.field()),
+        Expression::Parenthesized(inner) => {
+            return nothing(inner.expression(), interner, bindings);
+        }
+        Expression::Identifier(name) => {
+            return match bindings.value_of(name.sym()) {
+                Some(value) if !matches!(value, Expression::Identifier(_)) => {
+                    nothing(value, interner, bindings)
+                }
+                _ => "undefined",
+            };
+        }
         _ => false,
     };
     if gives_null { "null" } else { "undefined" }
@@ -250,7 +306,7 @@ impl<'ast> Visitor<'ast> for Finder<'_> {
             && (starts_at(node.span(), self.at) || starts_at(access.field().span(), self.at))
             && let Some(name) = self.field(access.field())
         {
-            let value = nothing(access.target(), self.interner);
+            let value = nothing(access.target(), self.interner, self.bindings);
             self.found = Some((
                 format!("Cannot set properties of {value} (setting '{name}')"),
                 access.field().span().start(),
@@ -329,8 +385,11 @@ mod tests {
     /// The V8 message and its column for Boa's `message` at the place of
     /// `marker` (its first character) in the function body `code`.
     fn v8(message: &str, code: &str, marker: &str) -> Option<(String, u32)> {
-        let column = code.find(marker).unwrap() as u32 + 1;
-        reword(message, &wrapped(code), 2, column).map(|(text, at)| (text, at.column_number()))
+        let at = code.find(marker).unwrap();
+        let before = &code[..at];
+        let line = 2 + before.matches('\n').count() as u32;
+        let column = (at - before.rfind('\n').map_or(0, |n| n + 1)) as u32 + 1;
+        reword(message, &wrapped(code), line, column).map(|(text, at)| (text, at.column_number()))
     }
 
     #[test]
@@ -355,6 +414,21 @@ mod tests {
                 "Cannot read properties of undefined (reading 'split')".into(),
                 10
             ))
+        );
+        let code = "var el = document.querySelector('.x');\nreturn el.textContent";
+        assert_eq!(
+            v8(NO_OBJECT, code, "textContent").unwrap().0,
+            "Cannot read properties of null (reading 'textContent')"
+        );
+        let code = "var el = document.querySelector('.x');\nel = event.el;\nreturn el.textContent";
+        assert_eq!(
+            v8(NO_OBJECT, code, "textContent").unwrap().0,
+            "Cannot read properties of undefined (reading 'textContent')"
+        );
+        let code = "var m = null;\nreturn m.x";
+        assert_eq!(
+            v8(NO_OBJECT, code, "x").unwrap().0,
+            "Cannot read properties of null (reading 'x')"
         );
         let code = "return e.find(isRed)[1]";
         assert_eq!(

@@ -22,7 +22,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::json::text;
-use crate::{browser, data, dom, errors, handlers, host, json};
+use crate::{browser, data, dom, errors, handlers, host, json, schema};
 
 const RUNTIME_JS: &str = include_str!("runtime.js");
 const BROWSER_JS: &str = include_str!("browser.js");
@@ -93,7 +93,7 @@ impl Runtime {
                 .build()
                 .into()
         };
-        let natives: [(&str, NativeFn); 16] = [
+        let natives: [(&str, NativeFn); 17] = [
             ("page", data::host_page),
             ("globals", data::host_globals),
             ("digitalData", data::digital_data),
@@ -103,6 +103,7 @@ impl Runtime {
             ("urlSetPart", browser::url_set_part),
             ("formParse", browser::form_parse),
             ("formSerialize", browser::form_serialize),
+            ("cookieWritten", browser::cookie_written),
             ("domSelect", dom::select),
             ("domMatches", dom::matches),
             ("domFind", dom::find),
@@ -125,6 +126,7 @@ impl Runtime {
         let log = native(host_log, "log", context);
         let digital_data = native(data::digital_data, "digitalData", context);
         let query_param = native(data::query_param, "queryParam", context);
+        let schema_errors = native(schema::schema_errors, "schemaErrors", context);
         let browser_only = JsArray::from_iter(
             handlebox_protocol::BROWSER_ONLY
                 .iter()
@@ -134,7 +136,14 @@ impl Runtime {
         let object = call_value(
             &factory,
             &JsValue::undefined(),
-            &[log, digital_data, query_param, browser_only.into(), browser],
+            &[
+                log,
+                digital_data,
+                query_param,
+                browser_only.into(),
+                browser,
+                schema_errors,
+            ],
             context,
         )?;
         let helpers = get(&object, "helpers", context)?;
@@ -367,6 +376,9 @@ impl World {
 
     /// What handlers wrote to `document.cookie` since the last call.
     pub(crate) fn take_cookie_writes(&mut self) -> Vec<String> {
+        if !browser::take_cookie_note() {
+            return Vec::new();
+        }
         let Ok(writes) = self.runtime_call("takeCookieWrites", &[]) else {
             return Vec::new();
         };

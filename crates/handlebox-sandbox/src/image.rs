@@ -22,6 +22,10 @@ const PAGE: usize = 4 << 10;
 /// WebAssembly's page size, the unit memory grows by.
 const WASM_PAGE: usize = 64 << 10;
 
+/// Most runs an image keeps (see [`Image::diff`]): well under the 32 dirty
+/// regions wasmtime keeps resident, so the page's own writes fit too.
+const MAX_RUNS: usize = 8;
+
 /// The memory pages a project's compilation changed.
 #[derive(Debug, Default)]
 pub(crate) struct Image {
@@ -48,6 +52,24 @@ impl Image {
             match runs.last_mut() {
                 Some((at, bytes)) if *at + bytes.len() == start => bytes.extend_from_slice(page),
                 _ => runs.push((start, page.to_vec())),
+            }
+        }
+        // Each run is one dirty region when the slot is reset, and wasmtime
+        // keeps at most 32 regions resident (`reset_with_pagemap`): past
+        // them, memory is unmapped and every page faults it in again. The
+        // runs closest together are joined, their gap copied too, until
+        // few are left for the page's own writes.
+        while runs.len() > MAX_RUNS {
+            let Some(closest) =
+                (1..runs.len()).min_by_key(|&i| runs[i].0 - (runs[i - 1].0 + runs[i - 1].1.len()))
+            else {
+                break;
+            };
+            let (at, bytes) = runs.remove(closest);
+            if let Some((previous_at, previous)) = runs.get_mut(closest - 1) {
+                let gap_start = *previous_at + previous.len();
+                previous.extend_from_slice(&after[gap_start..at]);
+                previous.extend_from_slice(&bytes);
             }
         }
         Self {
@@ -175,6 +197,29 @@ mod tests {
         assert_eq!(image.bytes(), 4 * PAGE);
         let mut rebuilt = before.clone();
         rebuilt.resize(after.len(), 0);
+        for (at, bytes) in &image.runs {
+            rebuilt[*at..*at + bytes.len()].copy_from_slice(bytes);
+        }
+        assert_eq!(rebuilt, after);
+    }
+
+    #[test]
+    fn scattered_changes_are_joined_into_few_runs_closest_first() {
+        let before = vec![0u8; 64 * PAGE];
+        let mut after = before.clone();
+        // 12 changed pages, with gaps of 1 page between the first six and
+        // of 5 pages between the rest.
+        let changed = [0, 2, 4, 6, 8, 10, 16, 22, 28, 34, 40, 46];
+        for (n, page) in changed.iter().enumerate() {
+            after[page * PAGE] = n as u8 + 1;
+        }
+        let image = Image::diff(&before, &after);
+        assert_eq!(image.runs.len(), MAX_RUNS);
+        // Four joins, all of one-page gaps: pages 0 to 8 are one run.
+        assert_eq!(image.runs[0].0, 0);
+        assert_eq!(image.runs[0].1.len(), 9 * PAGE);
+        assert_eq!(image.runs[1].0, 10 * PAGE);
+        let mut rebuilt = before.clone();
         for (at, bytes) in &image.runs {
             rebuilt[*at..*at + bytes.len()].copy_from_slice(bytes);
         }
