@@ -369,10 +369,15 @@ fn hostile_html_costs_its_own_page_and_no_other() {
     let results = replay(&config, &pages);
     assert_eq!(results.len(), 4);
     for result in &results[..3] {
+        // Each ends in its own limits: the parse (done as the page opens,
+        // under the page's budget) or the handler's call.
         let error = &result["events"][0]["errors"][0];
         let kind = error["kind"].as_str().unwrap_or_default();
+        let message = error["message"].as_str().unwrap_or_default();
         assert!(
-            kind == "timeout" || kind == "memory",
+            kind == "timeout"
+                || kind == "memory"
+                || message.starts_with("Error: the page's html could not be parsed: "),
             "a hostile page ends in its own limit: {result}"
         );
     }
@@ -486,4 +491,34 @@ fn validate_writes_the_outcome_of_a_json_schema_check_to_the_console() {
             .starts_with("TypeError: the schema is not a valid JSON Schema: "),
         "{bad_schema}"
     );
+}
+
+#[test]
+fn a_big_page_is_parsed_as_it_opens_not_in_a_handlers_call() {
+    // 420 product pages' worth of HTML (about 830 KB), and a deadline of
+    // 5 ms per call: the parse takes longer than that, so it must not be
+    // part of the handler's call.
+    let page: Value = serde_json::from_str(&fixture(PAGE)).unwrap();
+    let html = page["html"].as_str().unwrap();
+    let body = &html[html.find("<body").unwrap()..html.find("</body>").unwrap()];
+    let big = format!("<html><body>{}</body></html>", body.repeat(420));
+    assert!(big.len() > 800_000 && big.len() < 1 << 20, "{}", big.len());
+    let mut page = page.clone();
+    page["html"] = json!(big);
+    let dir = temp_dir("big-html");
+    let path = dir.join("page.json");
+    std::fs::write(&path, page.to_string()).unwrap();
+    let output = output_ok(handlebox(&[
+        "eval",
+        "--page",
+        path.to_str().unwrap(),
+        "--format",
+        "json",
+        "--deadline-ms",
+        "5",
+        "--code",
+        "return document.getElementById('year').textContent",
+    ]));
+    let out: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(out["value"], "2026", "{out}");
 }

@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use boa_engine::object::builtins::JsArray;
-use boa_engine::{Context, JsResult, JsString, JsValue};
+use boa_engine::{Context, JsNativeError, JsResult, JsString, JsValue};
 use ego_tree::NodeId;
 use scraper::{ElementRef, Html, Node, Selector};
 use url::Url;
@@ -102,13 +102,24 @@ impl Document {
     }
 }
 
-/// Runs `f` on the page's document, parsing it first.
-fn with_document<R>(f: impl FnOnce(&Document) -> R) -> R {
+/// Parses the page's document now, if no handler has yet.
+pub(crate) fn parse_now() {
     DOCUMENT.with(|slot| {
+        slot.borrow_mut().get_or_insert_with(Document::parse);
+    });
+}
+
+/// Runs `f` on the page's document, parsing it first; an error when the
+/// page's `html` could not be parsed within its limits.
+fn with_document<R>(f: impl FnOnce(&Document) -> R) -> JsResult<R> {
+    if let Some(Some(error)) = crate::data::with_page(|page| page.html_error.clone()) {
+        return Err(JsNativeError::error().with_message(error).into());
+    }
+    Ok(DOCUMENT.with(|slot| {
         let mut slot = slot.borrow_mut();
         let document = slot.get_or_insert_with(Document::parse);
         f(document)
-    })
+    }))
 }
 
 fn string(value: &str) -> JsValue {
@@ -144,25 +155,26 @@ pub(crate) fn select(
     let scope = arg_number(args, 0);
     let selector = arg_text(args, 1, context)?;
     let first = args.get(2).is_some_and(JsValue::to_boolean);
-    let Ok(selector) = Selector::parse(&selector) else {
+    let Some(selector) = parse_selector(&selector) else {
         return Ok(JsValue::from(false));
     };
     let found = with_document(|document| {
         let Some(scope) = document.scope(scope) else {
             return Vec::new();
         };
+        let scope_element = ElementRef::wrap(scope);
         let matches = scope
             .descendants()
             .skip(1)
             .filter_map(ElementRef::wrap)
-            .filter(|element| selector.matches(element))
+            .filter(|element| selector.matches_with_scope(element, scope_element))
             .map(|element| document.number(element.id()));
         if first {
             matches.take(1).collect()
         } else {
             matches.collect()
         }
-    });
+    })?;
     if first {
         return Ok(found.into_iter().next().unwrap_or_else(JsValue::null));
     }
@@ -181,10 +193,10 @@ pub(crate) fn matches(
     let number = arg_number(args, 0);
     let selector = arg_text(args, 1, context)?;
     let closest = args.get(2).is_some_and(JsValue::to_boolean);
-    let Ok(selector) = Selector::parse(&selector) else {
+    let Some(selector) = parse_selector(&selector) else {
         return Ok(JsValue::undefined());
     };
-    Ok(with_document(|document| {
+    with_document(|document| {
         let Some(node) = document.scope(number.max(0)) else {
             return JsValue::null();
         };
@@ -195,7 +207,7 @@ pub(crate) fn matches(
             .filter_map(ElementRef::wrap)
             .find(|element| selector.matches(element))
             .map_or_else(JsValue::null, |element| document.number(element.id()))
-    }))
+    })
 }
 
 /// `domFind(scope, how, what)`: `getElementById` (`how` = `"id"`, the
@@ -232,7 +244,7 @@ pub(crate) fn find(_this: &JsValue, args: &[JsValue], context: &mut Context) -> 
         } else {
             matching.collect()
         }
-    });
+    })?;
     if how == "id" {
         return Ok(found.into_iter().next().unwrap_or_else(JsValue::null));
     }
@@ -251,7 +263,7 @@ pub(crate) fn related(
 ) -> JsResult<JsValue> {
     let number = arg_number(args, 0);
     let relation = arg_text(args, 1, context)?;
-    Ok(with_document(|document| {
+    with_document(|document| {
         let Some(node) = document.scope(number) else {
             return JsValue::null();
         };
@@ -299,7 +311,7 @@ pub(crate) fn related(
             Some(id) if id != root.id() || relation == "parentNode" => document.number(id),
             _ => JsValue::null(),
         }
-    }))
+    })
 }
 
 /// `domChildren(node, elementsOnly)`: the numbers of a node's children
@@ -319,7 +331,7 @@ pub(crate) fn children(
             .filter(|child| !elements_only || child.value().is_element())
             .map(|child| document.number(child.id()))
             .collect()
-    });
+    })?;
     Ok(numbers(found, context))
 }
 
@@ -340,7 +352,7 @@ pub(crate) fn attributes(
             .attrs()
             .map(|(name, value)| (name.to_owned(), value.to_owned()))
             .collect()
-    });
+    })?;
     let pairs: Vec<JsValue> = pairs
         .iter()
         .map(|(name, value)| JsArray::from_iter([string(name), string(value)], context).into())
@@ -356,7 +368,7 @@ pub(crate) fn attributes(
 pub(crate) fn read(_this: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let number = arg_number(args, 0);
     let property = arg_text(args, 1, context)?;
-    Ok(with_document(|document| {
+    with_document(|document| {
         let Some(node) = document.scope(number) else {
             return JsValue::undefined();
         };
@@ -399,7 +411,67 @@ pub(crate) fn read(_this: &JsValue, args: &[JsValue], context: &mut Context) -> 
             }
             _ => JsValue::undefined(),
         }
-    }))
+    })
+}
+
+/// A selector as a browser reads it: the state pseudo-classes of a
+/// document nobody interacts with are written as what they mean here
+/// (`:checked` is the `checked` attribute, `:hover` never matches), since
+/// the selector engine refuses them.
+fn parse_selector(text: &str) -> Option<Selector> {
+    if let Ok(selector) = Selector::parse(text) {
+        return Some(selector);
+    }
+    Selector::parse(&static_states(text)).ok()
+}
+
+/// `text` with each state pseudo-class outside quotes replaced (see
+/// [`parse_selector`]).
+fn static_states(text: &str) -> String {
+    const STATES: [(&str, &str); 14] = [
+        ("checked", ":is([checked], option[selected])"),
+        ("disabled", "[disabled]"),
+        ("enabled", ":not([disabled])"),
+        ("required", "[required]"),
+        ("optional", ":not([required])"),
+        ("link", ":is(a, area)[href]"),
+        ("any-link", ":is(a, area)[href]"),
+        ("hover", ":not(*)"),
+        ("active", ":not(*)"),
+        ("focus", ":not(*)"),
+        ("focus-within", ":not(*)"),
+        ("focus-visible", ":not(*)"),
+        ("visited", ":not(*)"),
+        ("target", ":not(*)"),
+    ];
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut quote: Option<char> = None;
+    while let Some(c) = rest.chars().next() {
+        rest = &rest[c.len_utf8()..];
+        match (quote, c) {
+            (Some(q), _) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, ':') if !rest.starts_with(':') && !out.ends_with(':') => {
+                let name_length = rest
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+                    .unwrap_or(rest.len());
+                let name = &rest[..name_length];
+                if let Some((_, meaning)) = STATES
+                    .iter()
+                    .find(|(state, _)| state.eq_ignore_ascii_case(name))
+                {
+                    out.push_str(meaning);
+                    rest = &rest[name_length..];
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The text of every text node under `node`, in order.
@@ -676,6 +748,27 @@ mod tests {
     fn first(html: &Html, tag: &str) -> ego_tree::NodeId {
         let selector = scraper::Selector::parse(tag).unwrap();
         html.select(&selector).next().unwrap().id()
+    }
+
+    #[test]
+    fn state_pseudo_classes_read_as_a_still_page() {
+        let html = Html::parse_document(
+            "<input id=a type=checkbox checked><input id=b disabled><a id=c href=/x>x</a>\
+             <select><option id=d selected>1</option></select>",
+        );
+        let ids = |selector: &str| -> Vec<String> {
+            let selector = super::parse_selector(selector).expect(selector);
+            html.select(&selector)
+                .filter_map(|e| e.value().id().map(str::to_owned))
+                .collect()
+        };
+        assert_eq!(ids(":checked"), ["a", "d"]);
+        assert_eq!(ids("input:disabled"), ["b"]);
+        assert_eq!(ids("input:enabled"), ["a"]);
+        assert_eq!(ids("a:link"), ["c"]);
+        assert!(ids("a:hover").is_empty());
+        assert_eq!(ids("[title=':hover'], #a"), ["a"]);
+        assert!(super::parse_selector("::").is_none());
     }
 
     #[test]

@@ -52,6 +52,8 @@ pub(crate) struct Parsed {
     pub(crate) form: SourceForm,
     /// The lints' warnings.
     pub(crate) warnings: Vec<String>,
+    /// Whether the handler may read the page's document.
+    pub(crate) reads_document: bool,
 }
 
 /// Parses a handler without running it.
@@ -106,6 +108,7 @@ fn parse(
     Ok(Parsed {
         form,
         warnings: lint::warnings(&script, function, variable, interner),
+        reads_document: lint::reads_document(&script, interner),
     })
 }
 
@@ -161,8 +164,17 @@ fn statement(item: &StatementListItem) -> Option<&Statement> {
     }
 }
 
-/// Compiles a handler in `context` and returns its function, the text it
-/// was compiled from (the handler in its wrapper) and its lints' warnings.
+/// A compiled handler.
+pub(crate) struct Compiled {
+    /// The handler's function.
+    pub(crate) function: JsValue,
+    /// The text it was compiled from: the handler in its wrapper.
+    pub(crate) wrapped: String,
+    /// What parsing it found.
+    pub(crate) parsed: Parsed,
+}
+
+/// Compiles a handler in `context`.
 ///
 /// `path` names the handler in engine backtraces, so that errors can be
 /// placed in its text.
@@ -170,7 +182,7 @@ pub(crate) fn compile(
     handler: &HandlerSource,
     path: &str,
     context: &mut Context,
-) -> Result<(JsValue, String, Vec<String>), ErrorInfo> {
+) -> Result<Compiled, ErrorInfo> {
     let parsed = check(handler, context.interner_mut())?;
     let wrapped = wrap(handler, parsed.form);
     let source = Source::from_bytes(wrapped.as_bytes()).with_path(Path::new(path));
@@ -180,7 +192,11 @@ pub(crate) fn compile(
         .evaluate(context)
         .map_err(|err| errors::compile(&err, path, &handler.source))?;
     if value.is_callable() {
-        Ok((value, wrapped, parsed.warnings))
+        Ok(Compiled {
+            function: value,
+            wrapped,
+            parsed,
+        })
     } else {
         Err(errors::input(
             "the handler's text is not a function expression".to_owned(),

@@ -96,6 +96,10 @@ fn handle(request: Request) -> Response {
             }),
             Err(err) => Err(errors::input(format!("the page is not readable: {err}"))),
         },
+        Request::Parse => World::with(|world| {
+            world.parse_document();
+            Response::Ready
+        }),
         Request::Call {
             digital_data,
             handler,

@@ -69,6 +69,57 @@ pub(crate) fn warnings(
     warnings
 }
 
+/// Whether the handler names what can reach the page's document:
+/// `document`, `window`, `self`, `globalThis`, `_domQuery` or `domQuery`
+/// (as a property, `this.domQuery`). Anything else cannot.
+pub(crate) fn reads_document(script: &Script, interner: &Interner) -> bool {
+    script
+        .visit_with(&mut DocumentReads { interner })
+        .is_break()
+}
+
+/// Stops at the first name that can reach the page's document.
+struct DocumentReads<'i> {
+    interner: &'i Interner,
+}
+
+impl DocumentReads<'_> {
+    fn reaches(&self, sym: Sym) -> bool {
+        let name = self
+            .interner
+            .resolve(sym)
+            .and_then(|name| name.utf8())
+            .unwrap_or_default();
+        matches!(
+            name,
+            "document" | "window" | "self" | "globalThis" | "_domQuery" | "domQuery"
+        )
+    }
+}
+
+impl<'ast> Visitor<'ast> for DocumentReads<'_> {
+    type BreakTy = ();
+
+    fn visit_identifier(&mut self, node: &'ast Identifier) -> ControlFlow<()> {
+        if self.reaches(node.sym()) {
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn visit_simple_property_access(
+        &mut self,
+        node: &'ast SimplePropertyAccess,
+    ) -> ControlFlow<()> {
+        if let PropertyAccessField::Const(field) = node.field()
+            && self.reaches(field.sym())
+        {
+            return ControlFlow::Break(());
+        }
+        node.visit_with(self)
+    }
+}
+
 /// The body of a function expression (an arrow's expression body is a
 /// `return` statement in it).
 fn body(function: &Expression) -> Option<&FunctionBody> {
@@ -330,6 +381,29 @@ mod tests {
         assert!(variable("// this.fetch is gone\nreturn 'this.fetch';").is_empty());
         assert!(variable("return this.fetcher();").is_empty());
         assert!(variable("return /this.fetch()/.test(event.name);").is_empty());
+    }
+
+    #[test]
+    fn handlers_that_may_read_the_document_are_known() {
+        let reads = |source: &str| {
+            let handler = HandlerSource {
+                source: source.to_owned(),
+                form: None,
+                param: "event".to_owned(),
+                role: Role::Variable,
+            };
+            check(&handler, &mut Default::default())
+                .unwrap()
+                .reads_document
+        };
+        assert!(reads("return document.title"));
+        assert!(reads("return window['docu' + 'ment']"));
+        assert!(reads("return this.domQuery('.x')"));
+        assert!(reads("return _domQuery('.x')"));
+        assert!(!reads(
+            "return _digitalData('website.redesign') ? 'a' : 'b'"
+        ));
+        assert!(!reads("var s = 'document'; return s"));
     }
 
     #[test]

@@ -316,17 +316,18 @@ impl World {
             .into_iter()
             .enumerate()
             .map(|(index, source)| match self.compile_one(index, source) {
-                Ok((handler, warnings)) => {
+                Ok((handler, parsed)) => {
                     checks.push(HandlerCheck {
                         error: None,
-                        warnings,
+                        warnings: parsed.warnings,
+                        reads_document: parsed.reads_document,
                     });
                     handler
                 }
                 Err(error) => {
                     checks.push(HandlerCheck {
                         error: Some(error.clone()),
-                        warnings: Vec::new(),
+                        ..HandlerCheck::default()
                     });
                     Handler::Broken(error)
                 }
@@ -339,9 +340,12 @@ impl World {
         &mut self,
         index: usize,
         source: HandlerSource,
-    ) -> Result<(Handler, Vec<String>), ErrorInfo> {
-        let (function, wrapped, warnings) =
-            handlers::compile(&source, &handler_path(index), &mut self.context)?;
+    ) -> Result<(Handler, handlers::Parsed), ErrorInfo> {
+        let handlers::Compiled {
+            function,
+            wrapped,
+            parsed,
+        } = handlers::compile(&source, &handler_path(index), &mut self.context)?;
         let this = match &source.role {
             Role::Variable => self.runtime.helpers.clone(),
             Role::Override {
@@ -359,7 +363,7 @@ impl World {
             function,
             this,
         };
-        Ok((handler, warnings))
+        Ok((handler, parsed))
     }
 
     /// Starts serving the page in `page`.
@@ -372,6 +376,11 @@ impl World {
             // that read them say why.
             let _ = self.runtime_call("openPage", &[]);
         }
+    }
+
+    /// Parses the page's `html` now (see [`handlebox_protocol::Request::Parse`]).
+    pub(crate) fn parse_document(&mut self) {
+        dom::parse_now();
     }
 
     /// What handlers wrote to `document.cookie` since the last call.

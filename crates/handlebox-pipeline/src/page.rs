@@ -161,6 +161,7 @@ impl Page {
                 .unwrap_or_else(|| handlebox_sandbox::DEFAULT_LANGUAGE.to_owned()),
             html: self.html.clone(),
             cookie_writes: Vec::new(),
+            html_error: None,
         }
     }
 }

@@ -86,6 +86,10 @@ pub struct PageContext {
     /// in order, written again when a page opens a new instance.
     #[serde(default)]
     pub cookie_writes: Vec<String>,
+    /// Why the page's `html` could not be parsed, when it could not: every
+    /// read of the document then throws this.
+    #[serde(default)]
+    pub html_error: Option<String>,
 }
 
 /// `navigator.language` of a page that gives none.
@@ -110,6 +114,7 @@ impl Default for PageContext {
             language: default_language(),
             html: None,
             cookie_writes: Vec::new(),
+            html_error: None,
         }
     }
 }
@@ -161,6 +166,9 @@ pub struct PageContextText {
     /// Cookies written earlier on this page.
     #[serde(default)]
     pub cookie_writes: Vec<String>,
+    /// Why the page's `html` could not be parsed.
+    #[serde(default)]
+    pub html_error: Option<String>,
 }
 
 /// One step of an event's handler plan, run by [`Request::Event`] in order
@@ -236,6 +244,10 @@ pub enum Request {
         /// The page, as the JSON of [`PageContext`] (read as [`PageContextText`]).
         page: Box<RawValue>,
     },
+    /// Parse the page's `html` now, ahead of its handlers, so the time it
+    /// takes is the page's, not a handler call's; answered by
+    /// [`Response::Ready`].
+    Parse,
     /// Run one handler; answered by [`Response::Called`].
     Call {
         /// The page's new `digitalData`, when it changed since the last request.
@@ -335,6 +347,11 @@ pub struct HandlerCheck {
     pub error: Option<ErrorInfo>,
     /// What parses but cannot work as intended, e.g. a browser-only helper.
     pub warnings: Vec<String>,
+    /// Whether the handler may read the page's document (it names
+    /// `document`, `window`, `self`, `globalThis` or `domQuery`): pages
+    /// with `html` then parse it when they open, under the page's budget.
+    #[serde(default)]
+    pub reads_document: bool,
 }
 
 /// One captured `console` call.

@@ -124,6 +124,9 @@ pub struct HandlerSet {
     /// The handlers compiled into an instance's memory; every page starts
     /// from it.
     pub(crate) image: Arc<Image>,
+    /// Whether any handler may read the page's document: a page with
+    /// `html` then parses it as it opens.
+    pub(crate) reads_document: bool,
 }
 
 impl HandlerSet {
@@ -162,6 +165,7 @@ impl HandlerSet {
             handlers,
             labels: specs.into_iter().map(|s| s.label).collect(),
             image: Arc::new(image),
+            reads_document: results.iter().any(|check| check.reads_document),
         };
         Ok((handlers, results))
     }

@@ -151,6 +151,9 @@ struct Parts {
     /// Grows with each event's `cookiesSet`, so a fresh instance of the
     /// page sees what handlers wrote on it before.
     cookie_writes: Vec<String>,
+    /// Set when parsing `html` ran past a limit: the document is then
+    /// unavailable to the page's handlers, and they are told why.
+    html_error: Option<String>,
 }
 
 impl Parts {
@@ -170,6 +173,7 @@ impl Parts {
             language: data.language.clone(),
             html: data.html.clone(),
             cookie_writes: data.cookie_writes.clone(),
+            html_error: data.html_error.clone(),
         };
         let size = [
             &parts.digital_data,
@@ -261,30 +265,23 @@ impl PageWorld {
         self.opened
     }
 
-    /// A fresh instance from the project's image, holding the page's data.
+    /// A fresh instance from the project's image, holding the page's data
+    /// (its `html` parsed, when a handler may read the document).
     fn instance(&mut self) -> Result<&mut Instance, SandboxError> {
         if self.instance.is_none() {
-            let sandbox = &self.handlers.sandbox;
-            let limits = &sandbox.config().limits;
-            let mut instance = sandbox.instantiate()?;
-            instance.apply(&self.handlers.image)?;
-            let page = serde_json::value::to_raw_value(&self.parts)
-                .map_err(|e| SandboxError::Protocol(format!("cannot encode the page: {e}")))?;
-            let budget = Budget {
-                call: limits.deadline,
-                fuel: limits.fuel,
-                request: setup_deadline(limits.deadline),
-                page: self.budget,
-            };
-            match instance.request(&Request::Open { page }, budget) {
-                Ok(Response::Ready) => {}
-                Ok(Response::Refused { error }) => return Err(SandboxError::Open(error)),
-                Ok(other) => {
-                    return Err(SandboxError::Protocol(format!(
-                        "unexpected answer to opening a page: {other:?}"
-                    )));
-                }
-                Err(trap) => return Err(SandboxError::Open(trap.error)),
+            let mut instance = self.open_instance()?;
+            if self.handlers.reads_document
+                && self.parts.html.is_some()
+                && self.parts.html_error.is_none()
+                && let Err(trap) = instance.request(&Request::Parse, self.budget())
+            {
+                // The parse ended the instance: the page goes on without
+                // its document, and every read of it says why.
+                self.parts.html_error = Some(format!(
+                    "the page's html could not be parsed: {}",
+                    trap.error.message
+                ));
+                instance = self.open_instance()?;
             }
             self.opened += 1;
             self.digital_data_changed = false;
@@ -293,6 +290,23 @@ impl PageWorld {
         self.instance
             .as_mut()
             .ok_or_else(|| SandboxError::Protocol("no instance".to_owned()))
+    }
+
+    /// A fresh instance from the project's image, opened on the page.
+    fn open_instance(&self) -> Result<Instance, SandboxError> {
+        let sandbox = &self.handlers.sandbox;
+        let mut instance = sandbox.instantiate()?;
+        instance.apply(&self.handlers.image)?;
+        let page = serde_json::value::to_raw_value(&self.parts)
+            .map_err(|e| SandboxError::Protocol(format!("cannot encode the page: {e}")))?;
+        match instance.request(&Request::Open { page }, self.budget()) {
+            Ok(Response::Ready) => Ok(instance),
+            Ok(Response::Refused { error }) => Err(SandboxError::Open(error)),
+            Ok(other) => Err(SandboxError::Protocol(format!(
+                "unexpected answer to opening a page: {other:?}"
+            ))),
+            Err(trap) => Err(SandboxError::Open(trap.error)),
+        }
     }
 
     /// Replaces the page's `digitalData`, for the handlers that run next;
