@@ -310,6 +310,8 @@
   }
   var location = create(Location.prototype);
   for (var p = 0; p < URL_PARTS.length; p++) {
+    // A browser's `location` has no `username` or `password`.
+    if (URL_PARTS[p] === 'username' || URL_PARTS[p] === 'password') continue;
     (function (name) {
       getter(location, name, function () { return host.urlPart(pageHref(), name); }, function () {
         refuse('location.' + name + ' = …', NAVIGATION);
@@ -520,6 +522,9 @@
     };
   }
 
+  // Elements whose `href` is a URL (`''` without the attribute).
+  var LINKS = ['A', 'AREA', 'LINK', 'BASE'];
+
   // Elements whose `src` is a URL even when the attribute is missing.
   var SOURCED = ['IMG', 'SCRIPT', 'IFRAME', 'SOURCE', 'VIDEO', 'AUDIO', 'EMBED', 'TRACK', 'INPUT'];
 
@@ -599,7 +604,7 @@
     get value() { return host.domRead(numberOf(this), 'value'); }
     set value(value) { refuse('value = …', READ_ONLY); }
     get checked() { return host.domRead(numberOf(this), 'checked'); }
-    get href() { return this.hasAttribute('href') || this.tagName === 'A' ? host.domRead(numberOf(this), 'href') : undefined; }
+    get href() { return LINKS.indexOf(this.tagName) >= 0 ? host.domRead(numberOf(this), 'href') : undefined; }
     get src() {
       return this.hasAttribute('src') || SOURCED.indexOf(this.tagName) >= 0 ? host.domRead(numberOf(this), 'src') : undefined;
     }
@@ -626,17 +631,28 @@
     toString() { return '[object HTML' + (this.tagName === 'A' ? 'Anchor' : '') + 'Element]'; }
   }
 
-  // Attributes read as properties where the attribute is all there is.
-  var REFLECTED = ['alt', 'title', 'lang', 'name', 'type', 'rel', 'content', 'placeholder', 'target', 'dir', 'action', 'method'];
+  // Attributes read as properties where the attribute is all there is:
+  // every element has `title`, `lang` and `dir` (`''` without the
+  // attribute); the others are read where the element has the attribute
+  // (`input.type` is `'text'` without one), else they are `undefined`.
+  var REFLECTED = ['alt', 'title', 'lang', 'name', 'type', 'rel', 'content', 'placeholder', 'target', 'dir', 'method'];
+  var EVERY_ELEMENT = ['title', 'lang', 'dir'];
   for (var r = 0; r < REFLECTED.length; r++) {
     (function (name) {
       getter(Element.prototype, name, function () {
-        if (name === 'action') return host.domRead(numberOf(this), 'action');
         var value = this.getAttribute(name);
-        return value === null ? '' : value;
+        if (value !== null) return value;
+        if (EVERY_ELEMENT.indexOf(name) >= 0) return '';
+        if (name === 'type' && this.tagName === 'INPUT') return 'text';
+        return undefined;
       });
     })(REFLECTED[r]);
   }
+  // A form's `action` is its URL, the page's without the attribute.
+  getter(Element.prototype, 'action', function () {
+    if (this.tagName !== 'FORM') return undefined;
+    return this.hasAttribute('action') ? host.domRead(numberOf(this), 'action') : pageHref();
+  });
 
   // Every way of changing the page's document throws, naming the method.
   var CHANGES = ['setAttribute', 'removeAttribute', 'toggleAttribute', 'appendChild', 'removeChild',
