@@ -31,13 +31,22 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
         println!("warning: {}", config.describe(problem));
     }
     println!(
-        "{name}: {} errors, {} warnings",
-        report.errors.len(),
-        report.warnings.len()
+        "{name}: {}, {}",
+        count(report.errors.len(), "error"),
+        count(report.warnings.len(), "warning")
     );
     Ok(if report.errors.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `1 error`, `2 errors`, `0 warnings`.
+pub(crate) fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }

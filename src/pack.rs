@@ -45,7 +45,10 @@ pub fn run(args: PackArgs) -> Result<ExitCode, CliError> {
         for problem in &report.errors {
             eprintln!("error: {}", config.describe(problem));
         }
-        eprintln!("{name}: not packed: {} errors", report.errors.len());
+        eprintln!(
+            "{name}: not packed: {}",
+            crate::check::count(report.errors.len(), "error")
+        );
         return Ok(ExitCode::from(1));
     }
     let mut text = serde_json::to_string_pretty(&config.json)

@@ -100,7 +100,7 @@ fn check_and_pack_point_into_the_handler_file() {
         stderr(&packed)
     );
     assert!(
-        stderr(&packed).contains("not packed: 1 errors"),
+        stderr(&packed).contains("not packed: 1 error"),
         "{}",
         stderr(&packed)
     );
