@@ -113,13 +113,17 @@ pub(crate) fn runtime(
         reworded = Some(format!("TypeError: {message}"));
     }
     // Boa places a failed name lookup at the start of the enclosing
-    // function, not at the name: find the name in the handler's text.
+    // function, not at the name: find the name in the handler's syntax.
     if let Some(native) = err.as_native()
         && matches!(native.kind(), JsNativeErrorKind::Reference)
         && let Some(name) = native.message().strip_suffix(" is not defined")
-        && let Some((at_line, at_column)) = identifier_in(source, name)
+        && let Some(at) = v8::name_position(wrapped, name, LINE_OFFSET)
     {
-        (line, column) = (Some(at_line), Some(at_column));
+        (line, column) = clamp(
+            at.line_number().saturating_sub(LINE_OFFSET),
+            at.column_number(),
+            source,
+        );
     }
     if let Some(engine) = err.as_engine() {
         let (kind, message) = match engine {
@@ -194,72 +198,6 @@ fn join_name(name: &str, message: &str) -> String {
     } else {
         format!("{name}: {message}")
     }
-}
-
-/// Line and column (1-based) of the first use of identifier `name` in
-/// `source` as a name, not as a property (`a.name`), a string or a comment.
-fn identifier_in(source: &str, name: &str) -> Option<(u32, u32)> {
-    let is_part = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
-    let chars: Vec<char> = source.chars().collect();
-    let (mut i, mut line, mut column) = (0, 1u32, 1u32);
-    let mut previous = ' ';
-    let advance = |i: &mut usize, line: &mut u32, column: &mut u32| {
-        if chars[*i] == '\n' {
-            *line += 1;
-            *column = 1;
-        } else {
-            *column += 1;
-        }
-        *i += 1;
-    };
-    while i < chars.len() {
-        let c = chars[i];
-        let next = chars.get(i + 1).copied();
-        if c == '/' && next == Some('/') {
-            while i < chars.len() && chars[i] != '\n' {
-                advance(&mut i, &mut line, &mut column);
-            }
-        } else if c == '/' && next == Some('*') {
-            advance(&mut i, &mut line, &mut column);
-            advance(&mut i, &mut line, &mut column);
-            while i < chars.len() && !(chars[i] == '*' && chars.get(i + 1) == Some(&'/')) {
-                advance(&mut i, &mut line, &mut column);
-            }
-            for _ in 0..2 {
-                if i < chars.len() {
-                    advance(&mut i, &mut line, &mut column);
-                }
-            }
-        } else if matches!(c, '\'' | '"' | '`') {
-            advance(&mut i, &mut line, &mut column);
-            while i < chars.len() && chars[i] != c {
-                if chars[i] == '\\' && i + 1 < chars.len() {
-                    advance(&mut i, &mut line, &mut column);
-                }
-                advance(&mut i, &mut line, &mut column);
-            }
-            if i < chars.len() {
-                advance(&mut i, &mut line, &mut column);
-            }
-            previous = c;
-        } else if is_part(c) {
-            let (start_line, start_column, start) = (line, column, i);
-            while i < chars.len() && is_part(chars[i]) {
-                advance(&mut i, &mut line, &mut column);
-            }
-            let word: String = chars[start..i].iter().collect();
-            if word == name && previous != '.' {
-                return Some((start_line, start_column));
-            }
-            previous = 'a';
-        } else {
-            if !c.is_whitespace() {
-                previous = c;
-            }
-            advance(&mut i, &mut line, &mut column);
-        }
-    }
-    None
 }
 
 /// Where an engine error happened in the handler `path`: its innermost
@@ -377,15 +315,6 @@ mod tests {
         assert_eq!(position_in(alone, "handler-2"), Some((4, 5)));
         assert_eq!(stack_note(alone, "handler-2", "a\nb\nc\nd"), "");
         assert_eq!(position_in(text, "handler-1"), None);
-    }
-
-    #[test]
-    fn undefined_names_are_found_as_names() {
-        assert_eq!(identifier_in("return nope", "nope"), Some((1, 8)));
-        let source = "// regoin here\nvar s = 'regoin';\nreturn a.regoin + regoin";
-        assert_eq!(identifier_in(source, "regoin"), Some((3, 19)));
-        assert_eq!(identifier_in("return regoinal", "regoin"), None);
-        assert_eq!(identifier_in("/* x */ `x` + x", "x"), Some((1, 15)));
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! Chrome's console: Boa says `cannot convert 'null' or 'undefined' to
 //! object` and `not a callable function`; V8 names the property and the
 //! callee. The handler's text is parsed again (only when such an error
-//! happens) and the expression at the error's position is read.
+//! happens) and the expression at the error's position is read. A name
+//! that is not defined, which Boa places at its function's start, is found
+//! here too.
 
 use std::ops::ControlFlow;
 
@@ -12,7 +14,7 @@ use boa_engine::ast::expression::access::{PropertyAccess, PropertyAccessField};
 use boa_engine::ast::expression::literal::LiteralKind;
 use boa_engine::ast::expression::operator::Assign;
 use boa_engine::ast::expression::operator::assign::AssignTarget;
-use boa_engine::ast::expression::{Call, New};
+use boa_engine::ast::expression::{Call, Identifier, New};
 use boa_engine::ast::scope::Scope;
 use boa_engine::ast::visitor::{VisitWith, Visitor};
 use boa_engine::ast::{Expression, Position, Span, Spanned};
@@ -56,6 +58,48 @@ pub(crate) fn reword(
     };
     let _ = script.visit_with(&mut finder);
     finder.found
+}
+
+/// Where `name` is first used as a name (not a property, an object key, a
+/// string or a comment) in `wrapped`, after its first `after_line` lines
+/// (the wrapper's own).
+pub(crate) fn name_position(wrapped: &str, name: &str, after_line: u32) -> Option<Position> {
+    let mut interner = Interner::default();
+    let mut parser = Parser::new(Source::from_bytes(wrapped.as_bytes()));
+    let script = parser
+        .parse_script(&Scope::new_global(), &mut interner)
+        .ok()?;
+    let mut names = Names {
+        name,
+        after_line,
+        interner: &interner,
+        found: None,
+    };
+    let _ = script.visit_with(&mut names);
+    names.found
+}
+
+/// Stops at the first use of a name after the wrapper's lines.
+struct Names<'a> {
+    name: &'a str,
+    after_line: u32,
+    interner: &'a Interner,
+    found: Option<Position>,
+}
+
+impl<'ast> Visitor<'ast> for Names<'_> {
+    type BreakTy = ();
+
+    fn visit_identifier(&mut self, node: &'ast Identifier) -> ControlFlow<()> {
+        let at = node.span().start();
+        if at.line_number() > self.after_line
+            && self.interner.resolve_expect(node.sym()).to_string() == self.name
+        {
+            self.found = Some(at);
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    }
 }
 
 struct Finder<'a> {
@@ -390,6 +434,19 @@ mod tests {
         let line = 2 + before.matches('\n').count() as u32;
         let column = (at - before.rfind('\n').map_or(0, |n| n + 1)) as u32 + 1;
         reword(message, &wrapped(code), line, column).map(|(text, at)| (text, at.column_number()))
+    }
+
+    #[test]
+    fn undefined_names_are_found_as_names() {
+        let at = |code: &str, name: &str| {
+            name_position(&wrapped(code), name, 1).map(|p| (p.line_number(), p.column_number()))
+        };
+        assert_eq!(at("return nope", "nope"), Some((2, 8)));
+        let code =
+            "// regoin here\nvar s = 'regoin';\nvar o = {regoin: 1};\nreturn a.regoin + regoin";
+        assert_eq!(at(code, "regoin"), Some((5, 19)));
+        assert_eq!(at("return regoinal", "regoin"), None);
+        assert_eq!(at("/* x */ `x` + x", "x"), Some((2, 15)));
     }
 
     #[test]
