@@ -608,14 +608,26 @@ fn inner_text(node: ego_tree::NodeRef<'_, Node>) -> String {
         return text_content(node);
     }
     let mut out = InnerText::default();
+    // How deep the walk is inside an element that is not rendered (or
+    // inside a `textarea`, which a browser draws as a box, not text).
+    let mut hidden = 0usize;
     for edge in node.traverse() {
         match edge {
             ego_tree::iter::Edge::Open(n) if n == node => {}
             ego_tree::iter::Edge::Close(n) if n == node => {}
+            ego_tree::iter::Edge::Open(n) if hidden > 0 => {
+                hidden += usize::from(n.value().is_element());
+            }
             ego_tree::iter::Edge::Open(n) => match n.value() {
-                Node::Text(text) if !hidden(n, node) => out.text(text),
-                Node::Element(e) if !hidden(n, node) && control(e) => out.control(),
-                Node::Element(e) if !hidden(n, node) => match &*e.name.local {
+                Node::Text(text) => out.text(text),
+                Node::Element(e) if not_rendered(e) => hidden = 1,
+                Node::Element(e) if control(e) => {
+                    out.control();
+                    if &*e.name.local == "textarea" {
+                        hidden = 1;
+                    }
+                }
+                Node::Element(e) => match &*e.name.local {
                     "br" => out.forced("\n"),
                     "p" => out.breaks(2),
                     "td" | "th" if n.prev_siblings().any(|s| s.value().is_element()) => {
@@ -628,18 +640,24 @@ fn inner_text(node: ego_tree::NodeRef<'_, Node>) -> String {
                 _ => {}
             },
             ego_tree::iter::Edge::Close(n) => {
-                if let Some(e) = n.value().as_element()
-                    && !hidden(n, node)
-                {
-                    if control(e) {
-                        out.atomic = true;
+                let Some(e) = n.value().as_element() else {
+                    continue;
+                };
+                if hidden > 0 {
+                    hidden -= 1;
+                    // A textarea hides its text, not itself.
+                    if hidden > 0 || &*e.name.local != "textarea" || not_rendered(e) {
+                        continue;
                     }
-                    match &*e.name.local {
-                        "p" => out.breaks(2),
-                        "tr" | "table" | "caption" => out.breaks(1),
-                        tag if BLOCKS.contains(&tag) => out.breaks(1),
-                        _ => {}
-                    }
+                }
+                if control(e) {
+                    out.atomic = true;
+                }
+                match &*e.name.local {
+                    "p" => out.breaks(2),
+                    "tr" | "table" | "caption" => out.breaks(1),
+                    tag if BLOCKS.contains(&tag) => out.breaks(1),
+                    _ => {}
                 }
             }
         }
@@ -647,21 +665,14 @@ fn inner_text(node: ego_tree::NodeRef<'_, Node>) -> String {
     out.text
 }
 
-/// Whether `n`, inside `root`, is in an element that is not rendered (or
-/// is the text of a `textarea`, which a browser draws as a box, not text).
-fn hidden(n: ego_tree::NodeRef<'_, Node>, root: ego_tree::NodeRef<'_, Node>) -> bool {
-    std::iter::successors(Some(n), |a| a.parent())
-        .take_while(|a| *a != root)
-        .any(|a| {
-            a.value().as_element().is_some_and(|e| {
-                NOT_RENDERED.contains(&&*e.name.local)
-                    || e.attr("hidden").is_some()
-                    || (&*e.name.local == "textarea" && a != n)
-                    || (&*e.name.local == "input"
-                        && e.attr("type")
-                            .is_some_and(|t| t.eq_ignore_ascii_case("hidden")))
-            })
-        })
+/// Whether `element` is not rendered, so neither is anything in it.
+fn not_rendered(element: &scraper::node::Element) -> bool {
+    NOT_RENDERED.contains(&&*element.name.local)
+        || element.attr("hidden").is_some()
+        || (&*element.name.local == "input"
+            && element
+                .attr("type")
+                .is_some_and(|t| t.eq_ignore_ascii_case("hidden")))
 }
 
 /// Form controls, which a browser draws as boxes within a line: the
