@@ -3,12 +3,14 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Args;
-use handlebox_pipeline::Pipeline;
+use clap::{Args, ValueEnum};
+use handlebox_pipeline::{ConfigFile, ConfigProblem};
 use handlebox_sandbox::{Sandbox, SandboxConfig};
+use serde_json::{Value, json};
 
 use crate::error::CliError;
 use crate::files;
+use crate::format::{chosen, count};
 
 /// Arguments of `handlebox check`.
 #[derive(Debug, Args)]
@@ -17,24 +19,49 @@ pub struct CheckArgs {
     /// `config.json`).
     #[arg(long)]
     config: PathBuf,
+    /// Output format (default: pretty on a terminal, json otherwise):
+    /// `json` is one object `{"config", "errors", "warnings"}`, each problem
+    /// `{"integration", "option", "file", "line", "column", "message"}`.
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Json,
+    Pretty,
 }
 
 /// Runs `handlebox check`; exit 1 when there is an error.
 pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
-    let (config, name) = files::read_config(Some(&args.config))?;
     let sandbox = Sandbox::new(SandboxConfig::default())?;
-    let report = Pipeline::check(&sandbox, config.configs.clone(), &files::kinds())?;
-    for problem in &report.errors {
-        println!("error: {}", config.describe(problem));
+    let (config, name, report) = files::check_config(&sandbox, &args.config)?;
+    match chosen(args.format, Format::Pretty, Format::Json) {
+        Format::Pretty => {
+            for problem in &report.errors {
+                println!("error: {}", config.describe(problem));
+            }
+            for problem in &report.warnings {
+                println!("warning: {}", config.describe(problem));
+            }
+            println!(
+                "{name}: {}, {}",
+                count(report.errors.len(), "error"),
+                count(report.warnings.len(), "warning")
+            );
+        }
+        Format::Json => {
+            let list = |problems: &[ConfigProblem]| -> Vec<Value> {
+                problems.iter().map(|p| problem(&config, p)).collect()
+            };
+            let document = json!({
+                "config": name,
+                "errors": list(&report.errors),
+                "warnings": list(&report.warnings),
+            });
+            println!("{document:#}");
+        }
     }
-    for problem in &report.warnings {
-        println!("warning: {}", config.describe(problem));
-    }
-    println!(
-        "{name}: {}, {}",
-        count(report.errors.len(), "error"),
-        count(report.warnings.len(), "warning")
-    );
     Ok(if report.errors.is_empty() {
         ExitCode::SUCCESS
     } else {
@@ -42,11 +69,18 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
     })
 }
 
-/// `1 error`, `2 errors`, `0 warnings`.
-pub(crate) fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
+/// One problem as JSON; `file` is the handler's file in a project
+/// directory, else `null`.
+fn problem(config: &ConfigFile, problem: &ConfigProblem) -> Value {
+    let file = config
+        .file_of_problem(problem)
+        .map(|path| path.display().to_string());
+    json!({
+        "integration": problem.integration,
+        "option": problem.option,
+        "file": file,
+        "line": problem.line,
+        "column": problem.column,
+        "message": problem.message,
+    })
 }

@@ -2,7 +2,6 @@
 //! enriched as `run` enriches it, the event at that point of the page),
 //! and everything it did.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -19,6 +18,7 @@ use handlebox_sandbox::{
 use serde_json::{Map, Value, json};
 
 use crate::error::CliError;
+use crate::format::chosen;
 use crate::{files, report};
 
 /// Arguments of `handlebox eval`.
@@ -138,12 +138,7 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
             "no event: it does not compile".to_owned(),
         ),
     };
-    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
-        Format::Pretty
-    } else {
-        Format::Json
-    });
-    match format {
+    match chosen(args.format, Format::Pretty, Format::Json) {
         Format::Json => println!("{}", as_json(&outcome)),
         Format::Pretty => print!(
             "{}",
@@ -169,7 +164,7 @@ fn subject(args: &EvalArgs, page: &Page) -> Result<Subject, CliError> {
     };
     if let (Some(path), Some(name)) = (&args.config, &args.handler) {
         let (config, config_name) = files::read_config(Some(path))?;
-        let mut configs = config.configs;
+        let mut configs = config.configs.clone();
         let names = handler_names(&configs);
         let slot = config::handler_slot(&mut configs, name)
             .map_err(|why| CliError::Input(format!("{config_name}: {why}")))?
@@ -184,10 +179,16 @@ fn subject(args: &EvalArgs, page: &Page) -> Result<Subject, CliError> {
                 let title = format!("{} {}, its text from {from}", slot.integration, slot.option);
                 (source, title)
             }
-            None => (
-                slot.text.as_str().unwrap_or_default().to_owned(),
-                format!("{} {}", slot.integration, slot.option),
-            ),
+            None => {
+                let file = config
+                    .file_of(&slot.label)
+                    .map(|path| format!(" ({})", path.display()))
+                    .unwrap_or_default();
+                (
+                    slot.text.as_str().unwrap_or_default().to_owned(),
+                    format!("{} {}{file}", slot.integration, slot.option),
+                )
+            }
         };
         let (integration, option, label) = (slot.integration, slot.option, slot.label);
         return Ok(Subject {

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use handlebox_flocktory::FlocktoryKind;
 use handlebox_pipeline::{
-    BuildError, ConfigError, ConfigFile, IntegrationKind, Page, PageError, Pipeline,
+    BuildError, CheckReport, ConfigError, ConfigFile, ConfigProblem, IntegrationKind, Page,
+    PageError, Pipeline,
 };
 use handlebox_sandbox::Sandbox;
 
@@ -38,7 +39,50 @@ pub const DEMO_CONFIG: &str = include_str!("../fixtures/configs/demo.json");
 /// `config.json` (handlers may be `.js` files beside it); the demo config
 /// when `path` is `None`.
 pub fn read_config(path: Option<&Path>) -> Result<(ConfigFile, String), CliError> {
-    let (text, name, base) = match path {
+    let (text, name, base) = config_text(path)?;
+    let file = ConfigFile::parse(&text, &base).map_err(|e| config_error(&name, e))?;
+    Ok((file, name))
+}
+
+/// Every problem of the config at `path`, nothing run: handler files that
+/// cannot be read (each, in config order) and then what compiling finds
+/// in the rest.
+pub fn check_config(
+    sandbox: &Sandbox,
+    path: &Path,
+) -> Result<(ConfigFile, String, CheckReport), CliError> {
+    let (text, name, base) = config_text(Some(path))?;
+    let (file, unread) = ConfigFile::parse_all(&text, &base).map_err(|e| config_error(&name, e))?;
+    let mut report = Pipeline::check(sandbox, file.configs.clone(), &kinds())?;
+    let on_unread = |p: &ConfigProblem| {
+        unread
+            .iter()
+            .any(|u| u.integration == p.integration && u.option == p.option)
+    };
+    report.errors.retain(|p| !on_unread(p));
+    report.warnings.retain(|p| !on_unread(p));
+    let mut errors: Vec<ConfigProblem> = unread
+        .into_iter()
+        .map(|u| ConfigProblem {
+            integration: u.integration,
+            option: u.option,
+            message: match u.error {
+                ConfigError::Shape { message, .. } => message,
+                other => other.to_string(),
+            },
+            line: None,
+            column: None,
+        })
+        .collect();
+    errors.append(&mut report.errors);
+    report.errors = errors;
+    Ok((file, name, report))
+}
+
+/// The text of the config at `path` (the demo's when `None`), the name
+/// messages call it by, and the directory its handler files are under.
+fn config_text(path: Option<&Path>) -> Result<(String, String, PathBuf), CliError> {
+    Ok(match path {
         Some(path) => {
             let file = ConfigFile::path_of(path);
             let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -53,14 +97,16 @@ pub fn read_config(path: Option<&Path>) -> Result<(ConfigFile, String), CliError
             "the built-in demo config".to_owned(),
             PathBuf::from("."),
         ),
-    };
-    let file = ConfigFile::parse(&text, &base).map_err(|e| match e {
+    })
+}
+
+fn config_error(name: &str, error: ConfigError) -> CliError {
+    match error {
         ConfigError::Json(message) => {
             CliError::Input(format!("{name} is not valid JSON: {message}"))
         }
         shape => CliError::Input(format!("{name}: {shape}")),
-    })?;
-    Ok((file, name))
+    }
 }
 
 /// The integrations this build of Handlebox knows.

@@ -9,6 +9,7 @@ mod check;
 mod error;
 mod eval;
 mod files;
+mod format;
 mod limits;
 mod pack;
 mod render;

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use handlebox_pipeline::Pipeline;
 use handlebox_sandbox::{Sandbox, SandboxConfig};
 
 use crate::error::CliError;
@@ -35,9 +34,8 @@ fn is_the_config(output: &std::path::Path, config: &std::path::Path) -> bool {
 
 /// Runs `handlebox pack`; exit 1 when the config has an error.
 pub fn run(args: PackArgs) -> Result<ExitCode, CliError> {
-    let (config, name) = files::read_config(Some(&args.config))?;
     let sandbox = Sandbox::new(SandboxConfig::default())?;
-    let report = Pipeline::check(&sandbox, config.configs.clone(), &files::kinds())?;
+    let (config, name, report) = files::check_config(&sandbox, &args.config)?;
     for problem in &report.warnings {
         eprintln!("warning: {}", config.describe(problem));
     }
@@ -47,7 +45,7 @@ pub fn run(args: PackArgs) -> Result<ExitCode, CliError> {
         }
         eprintln!(
             "{name}: not packed: {}",
-            crate::check::count(report.errors.len(), "error")
+            crate::format::count(report.errors.len(), "error")
         );
         return Ok(ExitCode::from(1));
     }

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use clap::ValueEnum;
 use handlebox_flocktory::script;
 use handlebox_pipeline::trace::IntegrationTrace;
-use handlebox_pipeline::{EventResult, PageResult};
+use handlebox_pipeline::{ConfigFile, EventResult, PageResult};
 
 /// How a Result is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -23,8 +23,25 @@ pub enum Format {
     Ndjson,
 }
 
+/// How Results are printed: the format, and the config they came from, so
+/// that pretty text places a handler's error in its file when it has one.
+#[derive(Debug, Clone, Copy)]
+pub struct Printer<'a> {
+    /// The format.
+    pub format: Format,
+    /// The config whose pipeline made the Results.
+    pub config: &'a ConfigFile,
+}
+
+impl Printer<'_> {
+    /// `result` in this printer's format.
+    pub fn render(&self, result: &PageResult) -> String {
+        render(result, self.format, self.config)
+    }
+}
+
 /// The Result in `format`.
-pub fn render(result: &PageResult, format: Format) -> String {
+fn render(result: &PageResult, format: Format, config: &ConfigFile) -> String {
     match format {
         Format::Json => {
             let mut text = serde_json::to_string_pretty(result).unwrap_or_else(|e| {
@@ -47,7 +64,7 @@ pub fn render(result: &PageResult, format: Format) -> String {
             text
         }
         Format::Js => javascript(result),
-        Format::Pretty => pretty(result),
+        Format::Pretty => pretty(result, config),
     }
 }
 
@@ -55,7 +72,7 @@ fn javascript(result: &PageResult) -> String {
     script::page(result.loader.as_deref(), &result.calls)
 }
 
-fn pretty(result: &PageResult) -> String {
+fn pretty(result: &PageResult, config: &ConfigFile) -> String {
     let mut out = String::new();
     match &result.loader {
         Some(loader) => {
@@ -68,13 +85,17 @@ fn pretty(result: &PageResult) -> String {
     }
     for event in &result.events {
         out.push('\n');
-        event_block(&mut out, event);
+        event_block(&mut out, event, config);
     }
-    let _ = writeln!(out, "\n{} calls in all", result.calls.len());
+    let _ = writeln!(
+        out,
+        "\n{} in all",
+        crate::format::count(result.calls.len(), "call")
+    );
     out
 }
 
-fn event_block(out: &mut String, event: &EventResult) {
+fn event_block(out: &mut String, event: &EventResult, config: &ConfigFile) {
     let origin = match (event.index, &event.source) {
         (Some(i), None) => format!("#{i}"),
         (Some(i), Some(source)) => format!("from {source} #{i}"),
@@ -107,10 +128,7 @@ fn event_block(out: &mut String, event: &EventResult) {
         let _ = writeln!(out, "  call     {}", script::statement(call));
     }
     for error in &event.errors {
-        let place = match (error.line, error.column) {
-            (Some(line), Some(column)) => format!(" at line {line}, column {column}"),
-            _ => String::new(),
-        };
+        let place = config.place(&error.handler, error.line, error.column);
         let _ = writeln!(
             out,
             "  error    {}: {}{place}: {}",

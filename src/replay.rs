@@ -21,7 +21,7 @@ use handlebox_pipeline::{Page, PageError, PageResult, Pipeline};
 use serde_json::{Value, json};
 
 use crate::error::CliError;
-use crate::render::{Format, render};
+use crate::render::{Format, Printer};
 
 /// Longest NDJSON line read as a page; longer lines are reported, not read.
 const MAX_LINE_BYTES: usize = 16 << 20;
@@ -215,10 +215,10 @@ pub fn replay(
     pipeline: &Pipeline,
     pages: Pages,
     jobs: usize,
-    format: Format,
+    printer: Printer<'_>,
     strict: bool,
 ) -> Result<ExitCode, CliError> {
-    if format == Format::Json {
+    if printer.format == Format::Json {
         return Err(CliError::Input(
             "--format json prints one page; use --format ndjson (the default for many pages)"
                 .to_owned(),
@@ -238,7 +238,7 @@ pub fn replay(
     let limit = jobs * IN_FLIGHT_PER_JOB;
     thread::scope(|scope| {
         for _ in 0..jobs {
-            scope.spawn(|| work(pipeline, &input, &output, &printed, limit, format, started));
+            scope.spawn(|| work(pipeline, &input, &output, &printed, limit, printer, started));
         }
     });
     let _ = std::io::stdout().flush();
@@ -275,7 +275,7 @@ fn work(
     output: &Mutex<Output>,
     printed: &Condvar,
     limit: usize,
-    format: Format,
+    printer: Printer<'_>,
     started: Instant,
 ) {
     loop {
@@ -301,7 +301,7 @@ fn work(
         let Some(item) = item else {
             return;
         };
-        let done = process(pipeline, item, format);
+        let done = process(pipeline, item, printer);
         let Ok(mut out) = output.lock() else {
             return;
         };
@@ -313,10 +313,10 @@ fn work(
 
 /// Processes one page; a page that makes the pipeline panic (a bug) is
 /// reported in its place rather than stopping the replay.
-fn process(pipeline: &Pipeline, item: Item, format: Format) -> Done {
+fn process(pipeline: &Pipeline, item: Item, printer: Printer<'_>) -> Done {
     let (index, label) = (item.index, item.label.clone());
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        process_page(pipeline, item, format)
+        process_page(pipeline, item, printer)
     }))
     .unwrap_or_else(|_| Done {
         index,
@@ -324,7 +324,7 @@ fn process(pipeline: &Pipeline, item: Item, format: Format) -> Done {
             &label,
             "internal",
             "Handlebox failed on this page (a bug: please report it)",
-            format,
+            printer.format,
         ),
         events: 0,
         errors: 0,
@@ -332,7 +332,7 @@ fn process(pipeline: &Pipeline, item: Item, format: Format) -> Done {
     })
 }
 
-fn process_page(pipeline: &Pipeline, item: Item, format: Format) -> Done {
+fn process_page(pipeline: &Pipeline, item: Item, printer: Printer<'_>) -> Done {
     let page = item.text.and_then(|text| {
         Page::parse(&text).map_err(|e| match e {
             PageError::Json(message) => format!("not valid JSON: {message}"),
@@ -344,7 +344,7 @@ fn process_page(pipeline: &Pipeline, item: Item, format: Format) -> Done {
             let result = pipeline.process(&page);
             Done {
                 index: item.index,
-                text: output(&item.label, &result, format),
+                text: output(&item.label, &result, printer),
                 events: result.events.len(),
                 errors: result.events.iter().map(|e| e.errors.len()).sum(),
                 bad: false,
@@ -352,7 +352,7 @@ fn process_page(pipeline: &Pipeline, item: Item, format: Format) -> Done {
         }
         Err(message) => Done {
             index: item.index,
-            text: bad_page(&item.label, &message, format),
+            text: bad_page(&item.label, &message, printer.format),
             events: 0,
             errors: 0,
             bad: true,
@@ -439,8 +439,8 @@ fn next_line(reader: &mut impl BufRead) -> std::io::Result<Option<Line>> {
 
 /// A page's Result as printed: one NDJSON line with `"page"` first, or the
 /// page's rendering under a header.
-fn output(label: &Label, result: &PageResult, format: Format) -> String {
-    match format {
+fn output(label: &Label, result: &PageResult, printer: Printer<'_>) -> String {
+    match printer.format {
         Format::Ndjson | Format::Json => {
             // `{"page":…,` then the Result's own fields, without copying it
             // into a map first.
@@ -449,8 +449,8 @@ fn output(label: &Label, result: &PageResult, format: Format) -> String {
             let separator = if rest == "}" { "" } else { "," };
             format!("{{\"page\":{}{separator}{rest}\n", label.json())
         }
-        Format::Js => format!("// page {}\n{}", label.describe(), render(result, format)),
-        Format::Pretty => format!("page {}\n{}\n", label.describe(), render(result, format)),
+        Format::Js => format!("// page {}\n{}", label.describe(), printer.render(result)),
+        Format::Pretty => format!("page {}\n{}\n", label.describe(), printer.render(result)),
     }
 }
 

@@ -1,7 +1,6 @@
 //! `handlebox run` and `handlebox demo`: a page through a project, printed
 //! as the Result JSON, as the JavaScript a browser would run, or for people.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::thread;
@@ -11,8 +10,9 @@ use handlebox_sandbox::{Sandbox, SandboxConfig};
 
 use crate::error::CliError;
 use crate::files;
+use crate::format::chosen;
 use crate::limits::LimitArgs;
-use crate::render::{Format, render};
+use crate::render::{Format, Printer};
 use crate::replay::{self, Pages};
 
 /// Arguments of `handlebox run`.
@@ -27,8 +27,8 @@ pub struct RunArgs {
     /// line) or a directory (every `*.json` page in it, in name order).
     #[arg(long)]
     page: PathBuf,
-    /// Output format (default: pretty on a terminal, json otherwise; ndjson
-    /// for many pages).
+    /// Output format (default: pretty on a terminal; otherwise json for one
+    /// page, ndjson for many).
     #[arg(long, value_enum)]
     format: Option<Format>,
     /// Pages processed at once, for many pages (default: the CPUs).
@@ -51,9 +51,9 @@ pub struct RunArgs {
 /// Arguments of `handlebox demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Output format (default: pretty).
-    #[arg(long, value_enum, default_value_t = Format::Pretty)]
-    format: Format,
+    /// Output format (default: pretty on a terminal, json otherwise).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
 }
 
 /// Runs `handlebox run`.
@@ -79,13 +79,11 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
             .with_budget(args.limits.budget())
             .with_max_events(args.limits.max_events)
             .with_trace(args.trace);
-        return replay::replay(
-            &pipeline,
-            pages,
-            jobs,
-            args.format.unwrap_or(Format::Ndjson),
-            args.strict,
-        );
+        let printer = Printer {
+            format: chosen(args.format, Format::Pretty, Format::Ndjson),
+            config: &config,
+        };
+        return replay::replay(&pipeline, pages, jobs, printer, args.strict);
     }
     let page = files::read_page(Some(&args.page))?;
     let sandbox = Sandbox::new(SandboxConfig {
@@ -97,12 +95,11 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
         .with_max_events(args.limits.max_events)
         .with_trace(args.trace);
     let result = pipeline.process(&page);
-    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
-        Format::Pretty
-    } else {
-        Format::Json
-    });
-    print!("{}", render(&result, format));
+    let printer = Printer {
+        format: chosen(args.format, Format::Pretty, Format::Json),
+        config: &config,
+    };
+    print!("{}", printer.render(&result));
     let errors = result.events.iter().map(|e| e.errors.len()).sum::<usize>();
     if args.strict && errors > 0 {
         let first = result
@@ -129,13 +126,17 @@ pub fn demo(args: DemoArgs) -> Result<ExitCode, CliError> {
     let sandbox = Sandbox::new(SandboxConfig::default())?;
     let pipeline = files::pipeline(&sandbox, &config, &name)?;
     let result = pipeline.process(&page);
-    if args.format == Format::Pretty {
+    let printer = Printer {
+        format: chosen(args.format, Format::Pretty, Format::Json),
+        config: &config,
+    };
+    if printer.format == Format::Pretty {
         println!(
             "Handlebox demo: Flocktory (siteId 4242, postCheckout, exchange on Completed Transaction \
              and Viewed Thank You Page, event variable `spot` from digitalData.website.redesign) \
              on a thank-you page where the user has just paid.\n"
         );
     }
-    print!("{}", render(&result, args.format));
+    print!("{}", printer.render(&result));
     Ok(ExitCode::SUCCESS)
 }

@@ -10,6 +10,7 @@ use handlebox_sandbox::{Sandbox, SandboxConfig};
 
 use crate::error::CliError;
 use crate::files;
+use crate::format::chosen;
 
 /// Arguments of `handlebox test`.
 #[derive(Debug, Args)]
@@ -23,14 +24,18 @@ pub struct TestArgs {
     /// Run only the cases whose name contains this text.
     #[arg(long, value_name = "TEXT")]
     filter: Option<String>,
-    /// `pretty` for people; `junit` prints JUnit XML on stdout (the
-    /// per-case lines then go to stderr).
-    #[arg(long, value_enum, default_value_t = TestFormat::Pretty)]
-    format: TestFormat,
+    /// Output format (default: pretty on a terminal, json otherwise).
+    /// `json` prints `{"passed", "failed", "skipped", "cases": [{"file",
+    /// "name", "outcome", "details", "millis"}]}` and `junit` JUnit XML on
+    /// stdout; with either, the per-case lines and the closing `N passed, M
+    /// failed` go to stderr.
+    #[arg(long, value_enum)]
+    format: Option<TestFormat>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum TestFormat {
+    Json,
     Pretty,
     Junit,
 }
@@ -66,11 +71,15 @@ pub fn run(args: TestArgs) -> Result<ExitCode, CliError> {
     }
     let lines = handlebox_cases::lines(&reports);
     let summary = handlebox_cases::summary(&reports);
-    match args.format {
+    match chosen(args.format, TestFormat::Pretty, TestFormat::Json) {
         TestFormat::Pretty => print!("{lines}\n{summary}\n"),
-        TestFormat::Junit => {
+        TestFormat::Json => {
+            println!("{:#}", handlebox_cases::json(&reports));
             eprint!("{lines}\n{summary}\n");
+        }
+        TestFormat::Junit => {
             print!("{}", junit::render(&reports));
+            eprint!("{lines}\n{summary}\n");
         }
     }
     Ok(if Tally::of(reports.iter()).failed == 0 {

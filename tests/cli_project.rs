@@ -79,7 +79,13 @@ fn check_and_pack_point_into_the_handler_file() {
         temp_dir("project-broken"),
         "if (_digitalData('website.redesign')) {\n  return 'redesign' +;\n}\n",
     );
-    let out = handlebox(&["check", "--config", dir.to_str().unwrap()]);
+    let out = handlebox(&[
+        "check",
+        "--format",
+        "pretty",
+        "--config",
+        dir.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let expected = format!(
         "error: Flocktory option eventEnrichments[0].handler ({} line 2, column 22): SyntaxError",
@@ -111,14 +117,23 @@ fn check_and_pack_point_into_the_handler_file() {
         "config.json",
         r#"{"integrations": {"Flocktory": {"siteId": "1", "eventEnrichments": [{"prop": "spot", "handler": {"file": "handlers/nope.js"}}]}}}"#,
     );
-    let out = handlebox(&["check", "--config", missing.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out)
-            .contains("$.integrations.Flocktory.eventEnrichments[0].handler.file: cannot read"),
-        "{}",
-        stderr(&out)
+    let out = handlebox(&[
+        "check",
+        "--format",
+        "pretty",
+        "--config",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an unreadable file is a problem of the config"
     );
+    let expected = format!(
+        "error: Flocktory option eventEnrichments[0].handler ({}): cannot read",
+        missing.join("handlers/nope.js").display()
+    );
+    assert!(stdout(&out).contains(&expected), "{}", stdout(&out));
 }
 
 #[test]
@@ -147,7 +162,7 @@ fn eval_and_test_take_a_project_directory() {
         })
         .to_string(),
     );
-    let out = handlebox(&["test", file.to_str().unwrap()]);
+    let out = handlebox(&["test", "--format", "pretty", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
 
@@ -198,5 +213,110 @@ fn two_projects_of_one_name_are_refused() {
         stderr(&out).contains("is project \"shop\" too"),
         "{}",
         stderr(&out)
+    );
+}
+
+#[test]
+fn check_names_every_handler_file_it_cannot_read() {
+    let dir = project_with_spot(temp_dir("project-unreadable"), "return 1;\n");
+    std::fs::remove_file(dir.join("handlers/spot.js")).unwrap();
+    std::fs::remove_file(dir.join("handlers/ignore-internal-traffic.js")).unwrap();
+    let config = dir.to_str().unwrap();
+    let out = handlebox(&["check", "--config", config, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report = json(&stdout(&out));
+    let errors = report["errors"].as_array().expect("errors");
+    let options: Vec<&str> = errors
+        .iter()
+        .map(|e| e["option"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        options,
+        ["eventEnrichments[0].handler", "overrideFunctions.event"],
+        "both files, and nothing about the empty handlers left in their place: {report:#}"
+    );
+    assert_eq!(
+        errors[0]["file"],
+        dir.join("handlers/spot.js").display().to_string()
+    );
+    assert!(
+        errors[1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ignore-internal-traffic.js: No such file"),
+        "{report:#}"
+    );
+    let pretty = handlebox(&["check", "--config", config, "--format", "pretty"]);
+    assert!(
+        stdout(&pretty).ends_with("1 warning\n") && stdout(&pretty).contains(": 2 errors, "),
+        "{}",
+        stdout(&pretty)
+    );
+
+    let run = handlebox(&["run", "--config", config, "--page", THANK_YOU]);
+    assert_eq!(run.status.code(), Some(2));
+    let err = stderr(&run);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("eventEnrichments[0].handler.file: cannot read")
+            && err
+                .contains("; $.integrations[0].options.overrideFunctions.event.file: cannot read"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_handler_error_at_run_time_names_the_handler_file() {
+    let dir = project_with_spot(
+        temp_dir("project-throwing"),
+        &std::fs::read_to_string(Path::new(PROJECT).join("handlers/broken-null-user.js")).unwrap(),
+    );
+    let config = dir.to_str().unwrap();
+    let spot = dir.join("handlers/spot.js").display().to_string();
+    let page = "fixtures/pages/home-anonymous.json";
+    let run = handlebox(&[
+        "run", "--config", config, "--page", page, "--format", "pretty",
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let expected = format!(
+        "error    Flocktory eventEnrichments[0] (spot): thrown at {spot} line 1, column 24: TypeError: Cannot read properties of undefined (reading 'email')"
+    );
+    assert!(stdout(&run).contains(&expected), "{}", stdout(&run));
+    let eval = handlebox(&[
+        "eval",
+        "--config",
+        config,
+        "--handler",
+        "spot",
+        "--page",
+        page,
+        "--format",
+        "pretty",
+    ]);
+    assert!(
+        stdout(&eval).starts_with(&format!(
+            "handler   Flocktory eventEnrichments[0].handler ({spot}) on event \"Viewed Page\""
+        )),
+        "{}",
+        stdout(&eval)
+    );
+    let cases = write(
+        &dir,
+        "spot.test.json",
+        &serde_json::json!({
+            "config": dir,
+            "cases": [{"name": "spot on the home page", "page": support::root().join(page),
+                       "expect": {"variables": [{"event": "Viewed Page", "prop": "spot", "value": "old"}]}}]
+        })
+        .to_string(),
+    );
+    let test = handlebox(&["test", "--format", "pretty", cases.to_str().unwrap()]);
+    assert_eq!(test.status.code(), Some(1));
+    assert!(
+        stdout(&test).contains(&format!(
+            "Viewed Page: Flocktory eventEnrichments[0] (spot) thrown at {spot} line 1, column 24: TypeError"
+        )),
+        "{}",
+        stdout(&test)
     );
 }

@@ -11,7 +11,7 @@ const THANK_YOU: &str = "fixtures/pages/thank-you.json";
 
 #[test]
 fn demo_shows_spot_as_redesign() {
-    let out = handlebox(&["demo"]);
+    let out = handlebox(&["demo", "--format", "pretty"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("variable spot = \"redesign\""), "{text}");
@@ -201,7 +201,13 @@ fn handler_errors_are_reported_not_fatal() {
 
 #[test]
 fn check_reports_every_problem() {
-    let out = handlebox(&["check", "--config", "fixtures/configs/broken-handler.json"]);
+    let out = handlebox(&[
+        "check",
+        "--format",
+        "pretty",
+        "--config",
+        "fixtures/configs/broken-handler.json",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
     assert!(
@@ -210,7 +216,7 @@ fn check_reports_every_problem() {
         ),
         "{text}"
     );
-    let out = handlebox(&["check", "--config", SHOP]);
+    let out = handlebox(&["check", "--format", "pretty", "--config", SHOP]);
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("warning: Google Analytics: unknown integration, skipped"));
 }
@@ -346,4 +352,50 @@ fn an_override_that_drops_the_event_is_named_in_the_trace() {
     assert_eq!(calls[0]["handler"], "Flocktory overrideFunctions.event");
     assert_eq!(calls[0]["changed"], json!(["ignore"]));
     assert_eq!(event["trace"][0]["afterOverrides"]["ignore"], true);
+}
+
+#[test]
+fn every_command_prints_json_when_stdout_is_not_a_terminal() {
+    let runs: [&[&str]; 5] = [
+        &["demo"],
+        &["run", "--config", SHOP, "--page", THANK_YOU],
+        &["eval", "--code", "return 1"],
+        &["check", "--config", SHOP],
+        &["test", "fixtures/tests"],
+    ];
+    for args in runs {
+        let out = handlebox(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        let value: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?} did not print JSON ({e}): {}", stdout(&out)));
+        assert!(value.is_object(), "{args:?}: {value}");
+    }
+    let test = handlebox(&["test", "fixtures/tests"]);
+    let report: Value = serde_json::from_slice(&test.stdout).unwrap();
+    assert_eq!(report["passed"], 8);
+    assert_eq!(report["cases"][0]["outcome"], "pass");
+    assert_eq!(
+        stderr(&test).trim_end().lines().last(),
+        Some("8 passed, 0 failed"),
+        "the closing line still ends the output people see"
+    );
+    let check: Value =
+        serde_json::from_slice(&handlebox(&["check", "--config", SHOP]).stdout).unwrap();
+    assert_eq!(check["errors"], json!([]));
+    assert_eq!(check["warnings"][0]["integration"], "Google Analytics");
+    let many = handlebox(&["run", "--config", SHOP, "--page", "fixtures/pages"]);
+    let first = stdout(&many)
+        .lines()
+        .next()
+        .map(str::to_owned)
+        .unwrap_or_default();
+    let line: Value = serde_json::from_str(&first).expect("ndjson for many pages");
+    assert!(line["page"].is_string(), "{line}");
+    for command in ["demo", "run", "eval", "check", "test"] {
+        let help = stdout(&handlebox(&[command, "--help"]));
+        assert!(
+            help.contains("default: pretty on a terminal"),
+            "{command} --help does not say its default format: {help}"
+        );
+    }
 }

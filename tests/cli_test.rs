@@ -13,7 +13,7 @@ fn last_line(text: &str) -> &str {
 
 #[test]
 fn the_example_suite_passes() {
-    let out = handlebox(&["test", "fixtures/tests"]);
+    let out = handlebox(&["test", "--format", "pretty", "fixtures/tests"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert_eq!(last_line(&text), "8 passed, 0 failed");
@@ -29,7 +29,7 @@ const FAILING_LINES: [&str; 2] = [
 
 #[test]
 fn a_failing_case_shows_its_diff_and_exits_1() {
-    let out = handlebox(&["test", "fixtures/failing-tests"]);
+    let out = handlebox(&["test", "--format", "pretty", "fixtures/failing-tests"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     for line in FAILING_LINES {
@@ -52,7 +52,7 @@ fn failing_cases_show_handler_errors_with_their_place() {
         &json!({"config": config, "cases": [{"name": "expects no errors", "page": page, "expect": {"noErrors": true}}]})
             .to_string(),
     );
-    let out = handlebox(&["test", file.to_str().unwrap()]);
+    let out = handlebox(&["test", "--format", "pretty", file.to_str().unwrap()]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1));
     assert!(text.contains("handlers on this page:"), "{text}");
@@ -99,7 +99,7 @@ fn every_kind_of_expectation_can_fail() {
         "wrong.test.json",
         &json!({"config": config, "cases": cases}).to_string(),
     );
-    let out = handlebox(&["test", file.to_str().unwrap()]);
+    let out = handlebox(&["test", "--format", "pretty", file.to_str().unwrap()]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     for (name, _) in wrong {
@@ -136,7 +136,7 @@ fn files_that_could_never_fail_are_errors_naming_file_case_and_key() {
     ];
     for (name, content, message) in files {
         let file = write(&dir, name, &content.to_string());
-        let out = handlebox(&["test", file.to_str().unwrap()]);
+        let out = handlebox(&["test", "--format", "pretty", file.to_str().unwrap()]);
         let text = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
         assert_ne!(out.status.code(), Some(0), "{name} passed:\n{text}");
         assert!(
@@ -165,12 +165,12 @@ fn update_records_snapshots_that_later_runs_check() {
         .to_string(),
     );
     let path = file.to_str().unwrap();
-    let before = handlebox(&["test", path]);
+    let before = handlebox(&["test", "--format", "pretty", path]);
     assert_eq!(before.status.code(), Some(1));
     assert!(stdout(&before).contains("no snapshot recorded yet"));
 
     let written = std::fs::read_to_string(&file).unwrap();
-    let update = handlebox(&["test", "--update", path]);
+    let update = handlebox(&["test", "--format", "pretty", "--update", path]);
     assert_eq!(update.status.code(), Some(0), "{}", stdout(&update));
     assert_eq!(last_line(&stdout(&update)), "1 passed, 0 failed, 1 skipped");
     let updated = std::fs::read_to_string(&file).unwrap();
@@ -183,7 +183,7 @@ fn update_records_snapshots_that_later_runs_check() {
         updated.starts_with(&written[..written.find("\"snapshot\"").unwrap()]),
         "{updated}"
     );
-    let again = handlebox(&["test", "--update", path]);
+    let again = handlebox(&["test", "--format", "pretty", "--update", path]);
     assert_eq!(again.status.code(), Some(0));
     assert!(
         stderr(&again).contains("snap.test.json: nothing to update"),
@@ -208,11 +208,16 @@ fn update_records_snapshots_that_later_runs_check() {
     let result: Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(saved["cases"][0]["expect"]["calls"], result["calls"]);
 
-    assert_eq!(handlebox(&["test", path]).status.code(), Some(0));
+    assert_eq!(
+        handlebox(&["test", "--format", "pretty", path])
+            .status
+            .code(),
+        Some(0)
+    );
     let mut tampered = saved.clone();
     tampered["cases"][0]["expect"]["calls"][0][1][1]["user"]["name"] = json!("Someone Else");
     std::fs::write(&file, tampered.to_string()).unwrap();
-    let after = handlebox(&["test", path]);
+    let after = handlebox(&["test", "--format", "pretty", path]);
     assert_eq!(after.status.code(), Some(1));
     assert!(
         stdout(&after)
@@ -259,7 +264,7 @@ fn broken_test_files_fail_clearly() {
         "bad.test.json",
         r#"{"cases": [{"page": {}, "config": {}, "expect": {"call": []}}]}"#,
     );
-    let out = handlebox(&["test", file.to_str().unwrap()]);
+    let out = handlebox(&["test", "--format", "pretty", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stdout(&out)
@@ -267,14 +272,20 @@ fn broken_test_files_fail_clearly() {
         "{}",
         stdout(&out)
     );
-    let missing = handlebox(&["test", "no/such/dir"]);
+    let missing = handlebox(&["test", "--format", "pretty", "no/such/dir"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read no/such/dir"));
 }
 
 #[test]
 fn check_flags_what_cannot_work_on_the_server() {
-    let out = handlebox(&["check", "--config", "fixtures/configs/lint.json"]);
+    let out = handlebox(&[
+        "check",
+        "--format",
+        "pretty",
+        "--config",
+        "fixtures/configs/lint.json",
+    ]);
     let text = stdout(&out);
     assert_eq!(
         out.status.code(),
@@ -342,16 +353,94 @@ fn docs_show_the_fixtures_as_they_are() {
 
 #[test]
 fn filter_runs_the_cases_whose_name_contains_it() {
-    let out = handlebox(&["test", "fixtures/tests", "--filter", "spot is"]);
+    let out = handlebox(&[
+        "test",
+        "--format",
+        "pretty",
+        "fixtures/tests",
+        "--filter",
+        "spot is",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     let text = stdout(&out);
     assert_eq!(last_line(&text), "2 passed, 0 failed", "{text}");
     assert!(text.contains("spot is \"old\" on the old site"), "{text}");
-    let none = handlebox(&["test", "fixtures/tests", "--filter", "no such case"]);
+    let none = handlebox(&[
+        "test",
+        "--format",
+        "pretty",
+        "fixtures/tests",
+        "--filter",
+        "no such case",
+    ]);
     assert_eq!(none.status.code(), Some(2));
     assert!(
         stderr(&none).contains("no case's name contains \"no such case\""),
         "{}",
         stderr(&none)
     );
+}
+
+/// A shell command line of the docs as arguments: words split at spaces,
+/// `"…"` kept whole, `\` line continuations joined.
+fn words(command: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    for c in command.replace("\\\n", " ").chars() {
+        match c {
+            '"' => quoted = !quoted,
+            c if c.is_whitespace() && !quoted => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            c => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+#[test]
+fn docs_sample_outputs_are_what_the_commands_print() {
+    let doc = std::fs::read_to_string(root().join("docs/integrators.md")).unwrap();
+    let mut samples = 0;
+    for (at, _) in doc.match_indices("```sh\n") {
+        let rest = &doc[at + "```sh\n".len()..];
+        let end = rest.find("```\n").expect("a closed block");
+        let Some(output) = rest[end + 4..].strip_prefix("\n```text\n") else {
+            continue;
+        };
+        let command = rest[..end].trim_end();
+        let expected = &output[..output.find("```\n").expect("a closed output block")];
+        let mut args = words(command);
+        assert_eq!(args.remove(0), "handlebox", "{command}");
+        if !args.iter().any(|a| a == "--format") {
+            args.extend(["--format".to_owned(), "pretty".to_owned()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = handlebox(&args);
+        let actual = stdout(&out);
+        let costless = |text: &str| -> Vec<String> {
+            text.lines()
+                .map(|line| match line.strip_prefix("cost      ") {
+                    Some(cost) => format!(
+                        "cost      … ms{}",
+                        &cost[cost.find(" ms").unwrap_or(0) + 3..]
+                    ),
+                    None => line.to_owned(),
+                })
+                .collect()
+        };
+        assert_eq!(
+            costless(&actual),
+            costless(expected),
+            "docs/integrators.md shows an old output of `{command}`"
+        );
+        samples += 1;
+    }
+    assert_eq!(samples, 5, "the docs' sample outputs");
 }

@@ -113,11 +113,17 @@ fn run_outputs_are_unchanged() {
 #[test]
 fn check_and_test_outputs_are_unchanged() {
     for config in CONFIGS.iter().chain(&["lint", "broken-handler"]) {
-        let text = transcript(&["check", "--config", &config_path(config)]);
+        let text = transcript(&[
+            "check",
+            "--config",
+            &config_path(config),
+            "--format",
+            "pretty",
+        ]);
         expect(&format!("check/{config}.txt"), &text);
     }
     for dir in ["fixtures/tests", "fixtures/failing-tests"] {
-        let text = transcript(&["test", dir]);
+        let text = transcript(&["test", dir, "--format", "pretty"]);
         let name = dir.rsplit('/').next().unwrap_or(dir);
         expect(&format!("test/{name}.txt"), &text);
     }

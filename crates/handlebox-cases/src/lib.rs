@@ -2,7 +2,7 @@
 //! what must hold, run through the real pipeline and sandbox; every
 //! expectation is checked on the page's typed [`PageResult`] ([`expect`]);
 //! the outcome is one [`Report`] per case, for people ([`lines`],
-//! [`summary`]) or CI ([`junit`]).
+//! [`summary`]) or programs ([`json`], [`junit`]).
 
 pub mod expect;
 pub mod file;
@@ -12,6 +12,7 @@ pub mod snapshot;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use handlebox_pipeline::{
@@ -107,11 +108,45 @@ pub fn summary(reports: &[Report]) -> String {
     summary
 }
 
+/// The whole run as one JSON document: the tally, then each case with its
+/// file, name, `outcome` (`pass`, `fail` or `skip`), `details` (why it
+/// failed or was skipped, else `null`) and `millis`.
+pub fn json(reports: &[Report]) -> Value {
+    let Tally {
+        passed,
+        failed,
+        skipped,
+    } = Tally::of(reports.iter());
+    let cases: Vec<Value> = reports
+        .iter()
+        .map(|report| {
+            let (outcome, details) = match &report.outcome {
+                Outcome::Pass => ("pass", None),
+                Outcome::Fail(details) => ("fail", Some(details)),
+                Outcome::Skip(reason) => ("skip", Some(reason)),
+            };
+            serde_json::json!({
+                "file": report.file,
+                "name": report.name,
+                "outcome": outcome,
+                "details": details,
+                "millis": report.time.as_micros() as f64 / 1000.0,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "passed": passed,
+        "failed": failed,
+        "skipped": skipped,
+        "cases": cases,
+    })
+}
+
 /// Runs test files; builds each config once and keeps it for later cases.
 pub struct Runner<'k> {
     sandbox: Sandbox,
     kinds: &'k [&'k dyn IntegrationKind],
-    pipelines: HashMap<String, Result<Pipeline, String>>,
+    pipelines: HashMap<String, Result<(Pipeline, Arc<ConfigFile>), String>>,
 }
 
 impl<'k> Runner<'k> {
@@ -157,7 +192,7 @@ impl<'k> Runner<'k> {
                 Some(reason) => Outcome::Skip(reason.clone()),
                 None => match self.result(&case.config, &case.page) {
                     Err(message) => Outcome::Fail(message),
-                    Ok(result) => {
+                    Ok((result, config)) => {
                         if case.snapshot && update {
                             snapshots += 1;
                             let same = case.expect.calls.as_ref().is_some_and(|calls| {
@@ -171,7 +206,7 @@ impl<'k> Runner<'k> {
                                 });
                             }
                         }
-                        self.judge(&case, &result, update)
+                        self.judge(&case, (&result, &config), update)
                     }
                 },
             };
@@ -205,7 +240,12 @@ impl<'k> Runner<'k> {
     }
 
     /// Checks one case's expectations on its page's Result.
-    fn judge(&self, case: &Case, result: &PageResult, update: bool) -> Outcome {
+    fn judge(
+        &self,
+        case: &Case,
+        (result, config): (&PageResult, &ConfigFile),
+        update: bool,
+    ) -> Outcome {
         let mut expect = case.expect.clone();
         if case.snapshot && update {
             expect.calls = Some(result.calls.clone());
@@ -220,12 +260,16 @@ impl<'k> Runner<'k> {
         if failures.is_empty() {
             Outcome::Pass
         } else {
-            Outcome::Fail(with_diagnostics(failures, result))
+            Outcome::Fail(with_diagnostics(failures, result, config))
         }
     }
 
-    /// The Result of `page` through `config`.
-    fn result(&mut self, config: &Source, page: &Source) -> Result<PageResult, String> {
+    /// The Result of `page` through `config`, and the config read.
+    fn result(
+        &mut self,
+        config: &Source,
+        page: &Source,
+    ) -> Result<(PageResult, Arc<ConfigFile>), String> {
         let key = match config {
             Source::Path(path) => path.display().to_string(),
             Source::Inline(value) => value.to_string(),
@@ -233,18 +277,19 @@ impl<'k> Runner<'k> {
         if !self.pipelines.contains_key(&key) {
             let built = read_config(config).and_then(|file| {
                 Pipeline::new(&self.sandbox, file.configs.clone(), self.kinds)
+                    .map(|pipeline| (pipeline, Arc::new(file.clone())))
                     .map_err(|e| format!("config {key}: {}", file.describe_error(&e)))
             });
             self.pipelines.insert(key.clone(), built);
         }
-        let pipeline = match self.pipelines.get(&key) {
-            Some(Ok(pipeline)) => pipeline,
+        let (pipeline, file) = match self.pipelines.get(&key) {
+            Some(Ok(built)) => built,
             Some(Err(message)) => return Err(message.clone()),
             None => return Err("the config could not be loaded".to_owned()),
         };
         let page = load_json(page, "page")
             .and_then(|value| Page::from_value(value).map_err(|e| format!("page: {e}")))?;
-        Ok(pipeline.process(&page))
+        Ok((pipeline.process(&page), Arc::clone(file)))
     }
 }
 
@@ -286,16 +331,13 @@ fn load_json(source: &Source, what: &str) -> Result<Value, String> {
 
 /// The failures, then every handler error (with line and column) and
 /// console line of the page, so the fix is obvious.
-fn with_diagnostics(failures: Vec<String>, result: &PageResult) -> String {
+fn with_diagnostics(failures: Vec<String>, result: &PageResult, config: &ConfigFile) -> String {
     let mut out = failures.join("\n");
     let mut notes = Vec::new();
     for event in &result.events {
         let name = event.name.as_str();
         for e in &event.errors {
-            let place = match (e.line, e.column) {
-                (Some(line), Some(column)) => format!(" at line {line}, column {column}"),
-                _ => String::new(),
-            };
+            let place = config.place(&e.handler, e.line, e.column);
             notes.push(format!(
                 "{name}: {} {}{place}: {}",
                 e.handler,

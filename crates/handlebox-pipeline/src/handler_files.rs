@@ -45,6 +45,17 @@ pub struct ConfigFile {
     pub files: Vec<HandlerFile>,
 }
 
+/// A handler option naming a file that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unread {
+    /// The integration, e.g. `Flocktory`.
+    pub integration: String,
+    /// The option, e.g. `eventEnrichments[0].handler`.
+    pub option: String,
+    /// Why, with the JSON path of the reference.
+    pub error: ConfigError,
+}
+
 impl ConfigFile {
     /// The config file of `path`: itself, or [`CONFIG_FILE`] in a project
     /// directory.
@@ -56,34 +67,82 @@ impl ConfigFile {
         }
     }
 
-    /// A config's text whose handler files are relative to `base`.
+    /// A config's text whose handler files are relative to `base`; fails
+    /// naming every handler file that cannot be read.
     pub fn parse(text: &str, base: &Path) -> Result<Self, ConfigError> {
+        let (file, unread) = Self::parse_all(text, base)?;
+        match <[Unread; 1]>::try_from(unread) {
+            Ok([one]) => Err(one.error),
+            Err(unread) if unread.is_empty() => Ok(file),
+            Err(unread) => Err(ConfigError::Several(
+                unread.into_iter().map(|u| u.error).collect(),
+            )),
+        }
+    }
+
+    /// A config's text, with every handler file that cannot be read listed
+    /// beside it instead of failing; those handlers are left empty. For
+    /// `check`, which reports them with the config's other problems.
+    pub fn parse_all(text: &str, base: &Path) -> Result<(Self, Vec<Unread>), ConfigError> {
         let mut json: Value =
             serde_json::from_str(text).map_err(|e| ConfigError::Json(e.to_string()))?;
-        let files = inline(&mut json, base)?;
+        let (files, unread) = inline(&mut json, base);
         let configs = config::integrations(json.clone())?;
-        Ok(Self {
-            json,
-            configs,
-            files,
-        })
+        Ok((
+            Self {
+                json,
+                configs,
+                files,
+            },
+            unread,
+        ))
+    }
+
+    /// The file of the handler option `problem` is about, when it is kept
+    /// as one.
+    pub fn file_of_problem(&self, problem: &ConfigProblem) -> Option<&Path> {
+        self.files
+            .iter()
+            .find(|f| f.integration == problem.integration && f.option == problem.option)
+            .map(|f| f.path.as_path())
+    }
+
+    /// Where a handler error happened, as messages say it after the kind:
+    /// ` at handlers/spot.js line 2, column 8` for a handler kept as a file,
+    /// ` at line 2, column 8` for one inline, ` in handlers/spot.js` when
+    /// there is no line; empty when nothing is known.
+    pub fn place(&self, label: &str, line: Option<u32>, column: Option<u32>) -> String {
+        let file = self.file_of(label);
+        match (line, column, file) {
+            (Some(line), Some(column), Some(file)) => {
+                format!(" at {} line {line}, column {column}", file.display())
+            }
+            (Some(line), Some(column), None) => format!(" at line {line}, column {column}"),
+            (_, _, Some(file)) => format!(" in {}", file.display()),
+            _ => String::new(),
+        }
+    }
+
+    /// The file of the handler whose Result label is `label` (e.g.
+    /// `Flocktory eventEnrichments[0] (spot)`), when it is kept as one.
+    pub fn file_of(&self, label: &str) -> Option<&Path> {
+        self.files
+            .iter()
+            .find(|f| f.has_label(label))
+            .map(|f| f.path.as_path())
     }
 
     /// `problem` as a person reads it: a handler's line and column are in
     /// its file when it has one.
     pub fn describe(&self, problem: &ConfigProblem) -> String {
-        let file = self
-            .files
-            .iter()
-            .find(|f| f.integration == problem.integration && f.option == problem.option);
-        match file {
+        match self.file_of_problem(problem) {
             None => problem.to_string(),
-            Some(file) => {
+            Some(path) => {
                 let mut out = format!(
                     "{} option {} ({}",
                     problem.integration,
                     problem.option,
-                    file.path.display()
+                    path.display()
                 );
                 if let (Some(line), Some(column)) = (problem.line, problem.column) {
                     out.push_str(&format!(" line {line}, column {column}"));
@@ -108,13 +167,32 @@ impl ConfigFile {
     }
 }
 
+impl HandlerFile {
+    /// Whether the Result labels this handler `label`: an event variable
+    /// as `Flocktory eventEnrichments[0] (spot)`, an override as
+    /// `Flocktory overrideFunctions.event`.
+    pub fn has_label(&self, label: &str) -> bool {
+        let option = self.option.trim_end_matches(".handler");
+        let Some(rest) = label
+            .strip_prefix(self.integration.as_str())
+            .and_then(|rest| rest.strip_prefix(' '))
+            .and_then(|rest| rest.strip_prefix(option))
+        else {
+            return false;
+        };
+        rest.is_empty() || (option != self.option && rest.starts_with(" ("))
+    }
+}
+
 /// Replaces every handler option of `json` given as `{"file": "…"}` by the
-/// text of that file, read relative to `base`; where each came from.
-pub fn inline(json: &mut Value, base: &Path) -> Result<Vec<HandlerFile>, ConfigError> {
+/// text of that file, read relative to `base`: where each came from, and
+/// the references that could not be read (left as empty handlers).
+pub fn inline(json: &mut Value, base: &Path) -> (Vec<HandlerFile>, Vec<Unread>) {
     let mut files = Vec::new();
+    let mut unread = Vec::new();
     let mut total = 0;
     let Some(integrations) = json.get_mut("integrations") else {
-        return Ok(files);
+        return (files, unread);
     };
     let entries: Vec<(String, String, &mut Value)> = match integrations {
         Value::Object(map) => map
@@ -134,17 +212,29 @@ pub fn inline(json: &mut Value, base: &Path) -> Result<Vec<HandlerFile>, ConfigE
     };
     for (integration, at, options) in entries {
         for (option, slot) in handler_slots(options) {
-            files.extend(read_into(
-                slot,
-                base,
-                &integration,
-                &option,
-                &at,
-                &mut total,
-            )?);
+            match read_into(slot, base, &integration, &option, &at, &mut total) {
+                Ok(file) => files.extend(file),
+                Err(error) => {
+                    if let Value::Object(reference) = slot
+                        && let Some(Value::String(name)) = reference.get("file")
+                    {
+                        files.push(HandlerFile {
+                            integration: integration.clone(),
+                            option: option.clone(),
+                            path: base.join(name),
+                        });
+                    }
+                    *slot = Value::String(String::new());
+                    unread.push(Unread {
+                        integration: integration.clone(),
+                        option,
+                        error,
+                    });
+                }
+            }
         }
     }
-    Ok(files)
+    (files, unread)
 }
 
 /// The handler options of an integration's `options`, each with its name.
@@ -262,7 +352,8 @@ mod tests {
             json!({"integrations": {"Flocktory": {"eventEnrichments": [{"prop": "spot", "handler": {"file": "handlers/spot.js"}}]}}}),
             json!({"integrations": [{"name": "Flocktory", "options": {"eventEnrichments": [{"prop": "spot", "handler": {"file": "handlers/spot.js"}}]}}]}),
         ] {
-            let files = inline(&mut config, dir.path()).unwrap();
+            let (files, unread) = inline(&mut config, dir.path());
+            assert!(unread.is_empty(), "{unread:?}");
             assert_eq!(files.len(), 1);
             assert_eq!(files[0].option, "eventEnrichments[0].handler");
             assert!(
@@ -279,13 +370,13 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut missing =
             json!({"integrations": {"F": {"overrideFunctions": {"event": {"file": "nope.js"}}}}});
-        let err = inline(&mut missing, dir.path()).unwrap_err().to_string();
+        let err = inline(&mut missing, dir.path()).1[0].error.to_string();
         assert!(
             err.starts_with("$.integrations.F.overrideFunctions.event.file: cannot read "),
             "{err}"
         );
         let mut absolute = json!({"integrations": {"F": {"overrideFunctions": {"event": {"file": "/etc/passwd"}}}}});
-        let err = inline(&mut absolute, dir.path()).unwrap_err().to_string();
+        let err = inline(&mut absolute, dir.path()).1[0].error.to_string();
         assert!(err.contains("must be relative to the config"), "{err}");
         let project = dir.path().join("project");
         std::fs::create_dir(&project).unwrap();
@@ -299,7 +390,7 @@ mod tests {
         ] {
             let mut config =
                 json!({"integrations": {"F": {"overrideFunctions": {"event": {"file": name}}}}});
-            let err = inline(&mut config, &project).unwrap_err().to_string();
+            let err = inline(&mut config, &project).1[0].error.to_string();
             assert!(err.contains(why), "{name}: {err}");
         }
         std::fs::write(
@@ -309,11 +400,72 @@ mod tests {
         .unwrap();
         let mut big =
             json!({"integrations": {"F": {"overrideFunctions": {"event": {"file": "big.js"}}}}});
-        let err = inline(&mut big, &project).unwrap_err().to_string();
+        let err = inline(&mut big, &project).1[0].error.to_string();
         assert!(err.contains("the most a handler file may have"), "{err}");
         let mut odd =
             json!({"integrations": {"F": {"overrideFunctions": {"event": {"path": "x.js"}}}}});
-        let err = inline(&mut odd, dir.path()).unwrap_err().to_string();
+        let err = inline(&mut odd, dir.path()).1[0].error.to_string();
         assert!(err.contains("a handler is its text, or {\"file\""), "{err}");
+    }
+
+    #[test]
+    fn every_unreadable_file_is_named_and_its_handler_left_empty() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("ok.js"), "return 1;").unwrap();
+        let text = json!({"integrations": {"Flocktory": {
+            "eventEnrichments": [
+                {"prop": "a", "handler": {"file": "a.js"}},
+                {"prop": "b", "handler": {"file": "ok.js"}},
+            ],
+            "overrideFunctions": {"event": {"file": "c.js"}},
+        }}})
+        .to_string();
+        let err = ConfigFile::parse(&text, dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("eventEnrichments[0].handler.file: cannot read")
+                && err.contains(
+                    "; $.integrations.Flocktory.overrideFunctions.event.file: cannot read"
+                ),
+            "{err}"
+        );
+        let (file, unread) = ConfigFile::parse_all(&text, dir.path()).unwrap();
+        let options: Vec<&str> = unread.iter().map(|u| u.option.as_str()).collect();
+        assert_eq!(
+            options,
+            ["eventEnrichments[0].handler", "overrideFunctions.event"]
+        );
+        assert_eq!(
+            file.json["integrations"]["Flocktory"]["eventEnrichments"][0]["handler"],
+            ""
+        );
+        assert_eq!(
+            file.json["integrations"]["Flocktory"]["eventEnrichments"][1]["handler"],
+            "return 1;"
+        );
+        assert_eq!(
+            file.files.len(),
+            3,
+            "unread files keep their place for messages"
+        );
+    }
+
+    #[test]
+    fn a_file_is_found_by_the_label_its_handler_has_in_the_result() {
+        let file = |option: &str| HandlerFile {
+            integration: "Flocktory".to_owned(),
+            option: option.to_owned(),
+            path: PathBuf::from("handlers/x.js"),
+        };
+        let spot = file("eventEnrichments[1].handler");
+        assert!(spot.has_label("Flocktory eventEnrichments[1] (spot)"));
+        assert!(!spot.has_label("Flocktory eventEnrichments[11] (spot)"));
+        assert!(!spot.has_label("Flocktory eventEnrichments[1]x"));
+        assert!(!spot.has_label("Other eventEnrichments[1] (spot)"));
+        let over = file("overrideFunctions.event");
+        assert!(over.has_label("Flocktory overrideFunctions.event"));
+        assert!(!over.has_label("Flocktory overrideFunctions.event (x)"));
+        assert!(!over.has_label("Flocktory overrideFunctions.product"));
     }
 }

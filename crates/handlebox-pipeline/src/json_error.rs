@@ -16,6 +16,9 @@ pub enum JsonError {
         /// What is wrong.
         message: String,
     },
+    /// Several shape errors, each with its path, joined by `; `.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Several(Vec<JsonError>),
 }
 
 /// A shape error at `path`.

@@ -25,7 +25,7 @@ pub mod trace;
 
 pub use build::{BuildError, CheckReport, ConfigProblem};
 pub use config::{ConfigError, IntegrationConfig};
-pub use handler_files::{ConfigFile, HandlerFile};
+pub use handler_files::{ConfigFile, HandlerFile, Unread};
 pub use integration::{
     Configured, Integration, IntegrationKind, IntegrationPage, OptionProblem, Tracked,
 };
