@@ -23,6 +23,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// The host's allocator: parsing pages and writing Results allocate many
+/// small values, and mimalloc gives the replay 12% more pages/s than
+/// glibc's malloc (without transparent huge pages, which doubled its RSS).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Runs SegmentStream handler functions in a sandbox.
 #[derive(Debug, Parser)]
 #[command(name = "handlebox", version, about, long_about = None)]

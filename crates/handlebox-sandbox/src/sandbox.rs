@@ -129,6 +129,11 @@ fn engine_config(config: &SandboxConfig) -> wasmtime::Config {
     engine.wasm_backtrace_max_frames(None);
     engine.consume_fuel(config.count_fuel);
     engine.cranelift_opt_level(OptLevel::Speed);
+    // For profiling: `perf` names the guest's functions from
+    // /tmp/perf-PID.map.
+    if std::env::var_os("HANDLEBOX_PERFMAP").is_some() {
+        engine.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     let pages = config.max_open_pages.max(1);
     let mut pool = PoolingAllocationConfig::default();
     pool.total_memories(pages)
