@@ -9,8 +9,8 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use handlebox_pipeline::trace::TraceCall;
 use handlebox_pipeline::{
-    Budget, BuildError, IntegrationConfig, Page, PageResult, Pipeline, config, enrich, event_name,
-    js,
+    Budget, BuildError, ConfigFile, IntegrationConfig, Page, PageResult, Pipeline, config, enrich,
+    event_name, js,
 };
 use handlebox_sandbox::{
     CallOutcome, ErrorInfo, ErrorKind, Limits, Sandbox, SandboxConfig, finish_json,
@@ -71,9 +71,12 @@ pub struct EvalArgs {
     memory_mib: u64,
 }
 
+/// Whether a handler given alone is called with the event or a product.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ScopeArg {
+pub enum ScopeArg {
+    /// With the event.
     Event,
+    /// With one of its products.
     Product,
 }
 
@@ -98,10 +101,66 @@ struct Subject {
     title: String,
 }
 
+/// What eval runs, however it was asked: on the command line or from the
+/// playground.
+pub struct Question {
+    /// The handler's text, and where it came from (`--file`'s path,
+    /// `--code`); with `handler`, it replaces that handler's text.
+    pub given: Option<(String, String)>,
+    /// A config and the name messages call it by: run its handler `handler`.
+    pub config: Option<(ConfigFile, String)>,
+    /// The config's handler to run (a `prop`, `override`, …).
+    pub handler: Option<String>,
+    /// Event or product, for a handler given alone.
+    pub scope: Option<ScopeArg>,
+    /// The event, by name or index in the page's events.
+    pub event: Option<String>,
+    /// Which product of the event, for product handlers.
+    pub product: usize,
+    /// Run a handler given alone as this integration's override.
+    pub r#override: Option<String>,
+    /// The call's deadline, in milliseconds.
+    pub deadline_ms: u64,
+}
+
+/// What eval found: the call's outcome, the handler's text, what to call
+/// it and where it ran.
+pub struct Answer {
+    /// The call's value, console lines, error and cost.
+    pub outcome: CallOutcome,
+    /// The handler's text, for placing its error.
+    pub source: String,
+    /// The handler, as people name it.
+    pub title: String,
+    /// Where it ran, e.g. `event "Viewed Page" (event #0)`.
+    pub target: String,
+}
+
 /// Runs `handlebox eval`; exit 1 when the handler fails.
 pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
     let page = files::read_page(args.page.as_deref())?;
-    let subject = subject(&args, &page)?;
+    let given = match (&args.file, &args.code) {
+        (Some(path), _) => Some((
+            files::read_text(path, "handler file")?,
+            path.display().to_string(),
+        )),
+        (None, Some(code)) => Some((code.clone(), "--code".to_owned())),
+        (None, None) => None,
+    };
+    let config = match &args.config {
+        Some(path) => Some(files::read_config(Some(path))?),
+        None => None,
+    };
+    let question = Question {
+        given,
+        config,
+        handler: args.handler.clone(),
+        scope: args.scope,
+        event: args.event.clone(),
+        product: args.product,
+        r#override: args.r#override.clone(),
+        deadline_ms: args.deadline_ms,
+    };
     let sandbox = Sandbox::new(SandboxConfig {
         limits: Limits {
             deadline: Duration::from_millis(args.deadline_ms),
@@ -111,7 +170,30 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
         count_fuel: args.fuel,
         ..SandboxConfig::default()
     })?;
-    let (outcome, target) = match build(&sandbox, &subject)? {
+    let answer = answer(&sandbox, &question, &page)?;
+    match chosen(args.format, Format::Pretty, Format::Json) {
+        Format::Json => println!("{}", as_json(&answer.outcome)),
+        Format::Pretty => print!(
+            "{}",
+            pretty(
+                &answer.outcome,
+                &answer.source,
+                &answer.title,
+                &answer.target
+            )
+        ),
+    }
+    Ok(if answer.outcome.error.is_some() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Runs the handler `question` names where the pipeline runs it on `page`.
+pub fn answer(sandbox: &Sandbox, question: &Question, page: &Page) -> Result<Answer, CliError> {
+    let subject = subject(question, page)?;
+    let (outcome, target) = match build(sandbox, &subject)? {
         Ok(pipeline) => {
             let step = pipeline.step_of(&subject.label).ok_or_else(|| {
                 CliError::Input(format!(
@@ -123,11 +205,12 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
             // One call may take its whole deadline on each product: the
             // page's budget must not be what stops it.
             let budget = Budget {
-                time: (Duration::from_millis(args.deadline_ms) * 64).max(Duration::from_secs(1)),
+                time: (Duration::from_millis(question.deadline_ms) * 64)
+                    .max(Duration::from_secs(1)),
                 ..Budget::default()
             };
-            let result = pipeline.with_budget(budget).process(&page);
-            let (call, target) = find_call(&result, &page, &subject.label, per_product, &args)?;
+            let result = pipeline.with_budget(budget).process(page);
+            let (call, target) = find_call(&result, page, &subject.label, per_product, question)?;
             (outcome_of(call), target)
         }
         Err(error) => (
@@ -138,34 +221,23 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
             "no event: it does not compile".to_owned(),
         ),
     };
-    match chosen(args.format, Format::Pretty, Format::Json) {
-        Format::Json => println!("{}", as_json(&outcome)),
-        Format::Pretty => print!(
-            "{}",
-            pretty(&outcome, &subject.source, &subject.title, &target)
-        ),
-    }
-    Ok(if outcome.error.is_some() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
+    Ok(Answer {
+        outcome,
+        source: subject.source,
+        title: subject.title,
+        target,
     })
 }
 
 /// The handler `args` name, in the config it runs in.
-fn subject(args: &EvalArgs, page: &Page) -> Result<Subject, CliError> {
-    let given = match (&args.file, &args.code) {
-        (Some(path), _) => Some((
-            files::read_text(path, "handler file")?,
-            path.display().to_string(),
-        )),
-        (None, Some(code)) => Some((code.clone(), "--code".to_owned())),
-        (None, None) => None,
-    };
-    if let (Some(path), Some(name)) = (&args.config, &args.handler) {
-        let (config, config_name) = files::read_config(Some(path))?;
+fn subject(args: &Question, page: &Page) -> Result<Subject, CliError> {
+    let given = args.given.clone();
+    if let (Some((config, config_name)), Some(name)) = (&args.config, &args.handler) {
         let mut configs = config.configs.clone();
-        let names = handler_names(&configs);
+        let names = match config::handler_names(&configs)[..] {
+            [] => "none".to_owned(),
+            ref names => names.join(", "),
+        };
         let slot = config::handler_slot(&mut configs, name)
             .map_err(|why| CliError::Input(format!("{config_name}: {why}")))?
             .ok_or_else(|| {
@@ -269,33 +341,6 @@ fn subject(args: &EvalArgs, page: &Page) -> Result<Subject, CliError> {
     })
 }
 
-/// The names `--handler` takes for the handlers of `configs`.
-fn handler_names(configs: &[IntegrationConfig]) -> String {
-    let mut names = Vec::new();
-    for config in configs {
-        if let Some(Value::Array(entries)) = config.options.get("eventEnrichments") {
-            for (i, entry) in entries.iter().enumerate() {
-                match entry.get("prop").and_then(Value::as_str) {
-                    Some(prop) => names.push(prop.to_owned()),
-                    None => names.push(format!("eventEnrichments[{i}]")),
-                }
-            }
-        }
-        if let Some(overrides) = config.options.get("overrideFunctions") {
-            for (key, name) in [("event", "override"), ("product", "override.product")] {
-                if overrides.get(key).is_some_and(|text| !text.is_null()) {
-                    names.push(name.to_owned());
-                }
-            }
-        }
-    }
-    if names.is_empty() {
-        "none".to_owned()
-    } else {
-        names.join(", ")
-    }
-}
-
 /// The pipeline of the subject's config; `Err` inside when the handler
 /// itself does not compile (eval reports that as its outcome).
 fn build(sandbox: &Sandbox, subject: &Subject) -> Result<Result<Pipeline, ErrorInfo>, CliError> {
@@ -333,7 +378,7 @@ fn find_call<'r>(
     page: &Page,
     label: &str,
     per_product: bool,
-    args: &EvalArgs,
+    args: &Question,
 ) -> Result<(&'r TraceCall, String), CliError> {
     let original_name = |index: Option<usize>| {
         index
@@ -460,7 +505,8 @@ fn error_json(error: &ErrorInfo) -> Value {
     })
 }
 
-fn as_json(outcome: &CallOutcome) -> Value {
+/// A call's outcome as `eval --format json` prints it.
+pub fn as_json(outcome: &CallOutcome) -> Value {
     json!({
         "value": outcome.value,
         "undefined": outcome.value.is_none() && outcome.error.is_none(),

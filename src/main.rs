@@ -12,6 +12,7 @@ mod files;
 mod format;
 mod limits;
 mod pack;
+mod playground;
 mod render;
 mod replay;
 mod report;
@@ -57,6 +58,9 @@ enum Command {
     Test(test::TestArgs),
     /// Serve pages over HTTP: POST /v1/process answers with the Result.
     Serve(serve::ServeArgs),
+    /// Serve the playground on loopback: write a snippet and see what it
+    /// returns and what `window.flocktory` receives.
+    Playground(playground::PlaygroundArgs),
 }
 
 fn main() -> ExitCode {
@@ -69,6 +73,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval::run(args),
         Command::Test(args) => test::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Playground(args) => playground::run(args),
     };
     match result {
         Ok(code) => code,

@@ -78,6 +78,11 @@ pub struct ServeArgs {
     /// Largest request body, in bytes.
     #[arg(long, default_value_t = 1 << 20)]
     body_limit: usize,
+    /// Also serve the playground: the page at /playground, and
+    /// /v1/eval and /v1/run (which run any code they are sent: keep such a
+    /// server on loopback).
+    #[arg(long)]
+    playground: bool,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -91,29 +96,8 @@ enum LogFormat {
     Json,
 }
 
-/// Keeps glibc from holding on to freed memory. By default glibc raises its
-/// mmap threshold each time a large block is freed, so later large blocks
-/// (a big page, a Result near its budget) come from the heap, which it
-/// rarely gives back: a server's RSS then creeps up for minutes under mixed
-/// traffic (65 → 141 MiB in the 6-minute soak). Fixed thresholds keep large
-/// blocks mapped and the heap trimmed (68 MiB, flat, same throughput).
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn keep_the_heap_flat() {
-    const THRESHOLD: libc::c_int = 128 << 10;
-    // SAFETY: `mallopt` only sets the allocator's parameters; it is called
-    // before the server starts any thread.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, THRESHOLD);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, THRESHOLD);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn keep_the_heap_flat() {}
-
 /// Runs the server until SIGTERM or SIGINT.
 pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
-    keep_the_heap_flat();
     let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -152,6 +136,23 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         max_open_pages: (workers as u32).saturating_mul(2).max(8),
         ..SandboxConfig::default()
     })?;
+    // The playground opens on the served project; on the demo for a
+    // directory of projects.
+    let extra = if args.playground {
+        let one_project = args.config.as_deref().filter(|path| {
+            path.is_file()
+                || path
+                    .join(handlebox_pipeline::handler_files::CONFIG_FILE)
+                    .is_file()
+        });
+        let sandbox = Sandbox::new(SandboxConfig::default())?;
+        crate::playground::router(
+            crate::playground::Playground::new(sandbox, one_project)?,
+            false,
+        )
+    } else {
+        axum::Router::new()
+    };
     let source = match args.config {
         Some(path) => Source::from_path(path),
         None => Source::Text {
@@ -191,7 +192,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         .thread_name("handlebox-http")
         .build()
         .map_err(|e| CliError::Input(format!("cannot start the async runtime: {e}")))?;
-    let code = runtime.block_on(serve(state, args.listen, workers));
+    let code = runtime.block_on(serve(state, args.listen, workers, extra));
     // The requests in flight had the drain time; pages still running on
     // blocking threads (each within its budget) are not waited for.
     runtime.shutdown_background();
@@ -202,6 +203,7 @@ async fn serve(
     state: Arc<AppState>,
     listen: SocketAddr,
     workers: usize,
+    extra: axum::Router,
 ) -> Result<ExitCode, CliError> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -228,7 +230,7 @@ async fn serve(
     };
     tracing::info!(address = %local, projects = ?state.projects().ids(), workers, "listening");
     println!("handlebox: listening on http://{local}");
-    handlebox_server::serve(state, listener, shutdown)
+    handlebox_server::serve(state, listener, extra, shutdown)
         .await
         .map_err(|e| CliError::Input(format!("the server failed: {e}")))?;
     tracing::info!("stopped");

@@ -95,6 +95,12 @@ impl Server {
     /// Starts `handlebox serve --listen 127.0.0.1:0 ARGS` and waits until it
     /// says where it listens.
     pub fn start(args: &[&str]) -> Server {
+        Self::start_command("serve", args)
+    }
+
+    /// Starts `handlebox COMMAND --listen 127.0.0.1:0 ARGS` (`serve` or
+    /// `playground`) and waits until it says where it listens.
+    pub fn start_command(command: &str, args: &[&str]) -> Server {
         let stderr = std::env::temp_dir().join(format!(
             "handlebox-serve-{}-{}.log",
             std::process::id(),
@@ -105,7 +111,7 @@ impl Server {
         ));
         let mut child = Command::new(binary())
             .env("HANDLEBOX_CACHE_DIR", module_cache())
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args([command, "--listen", "127.0.0.1:0"])
             .args(args)
             .current_dir(root())
             .stdout(Stdio::piped())
@@ -121,6 +127,7 @@ impl Server {
             .trim()
             .rsplit("http://")
             .next()
+            .and_then(|a| a.split(['/', ' ']).next())
             .and_then(|a| a.parse().ok())
             .unwrap_or_else(|| {
                 panic!(

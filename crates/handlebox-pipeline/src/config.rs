@@ -118,6 +118,31 @@ pub struct HandlerSlot<'a> {
     pub text: &'a mut Value,
 }
 
+/// The names [`handler_slot`] takes for the handlers of `configs`, in
+/// config order: each event variable's `prop` (`eventEnrichments[N]`
+/// without one), `override` and `override.product`.
+pub fn handler_names(configs: &[IntegrationConfig]) -> Vec<String> {
+    let mut names = Vec::new();
+    for config in configs {
+        if let Some(Value::Array(entries)) = config.options.get("eventEnrichments") {
+            for (i, entry) in entries.iter().enumerate() {
+                match entry.get("prop").and_then(Value::as_str) {
+                    Some(prop) => names.push(prop.to_owned()),
+                    None => names.push(format!("eventEnrichments[{i}]")),
+                }
+            }
+        }
+        if let Some(overrides) = config.options.get("overrideFunctions") {
+            for (key, name) in [("event", "override"), ("product", "override.product")] {
+                if overrides.get(key).is_some_and(|text| !text.is_null()) {
+                    names.push(name.to_owned());
+                }
+            }
+        }
+    }
+    names
+}
+
 /// The handler `name` names in `configs`: an event variable by its `prop`
 /// (refused when several have it) or as `eventEnrichments[N]`, `override`
 /// (the event override) or `override.product`. `Ok(None)` when none.

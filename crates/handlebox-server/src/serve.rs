@@ -19,15 +19,17 @@ use tower::ServiceExt;
 
 use crate::{AppState, HttpLimits};
 
-/// Serves `state` on `listener` until `shutdown` resolves, then lets the
-/// requests in flight finish, for at most the drain time, and returns.
+/// Serves `state`, and the routes of `extra` beside its own (the
+/// playground's, say), on `listener` until `shutdown` resolves, then lets
+/// the requests in flight finish, for at most the drain time, and returns.
 pub async fn serve(
     state: Arc<AppState>,
     listener: TcpListener,
+    extra: axum::Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits: HttpLimits = state.http;
-    let app = crate::routes::router(state);
+    let app = extra.merge(crate::routes::router(state));
     let open = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
     let mut connections = tokio::task::JoinSet::new();
