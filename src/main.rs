@@ -6,6 +6,7 @@
 //! stderr that says what and where).
 
 mod check;
+mod consume;
 mod error;
 mod eval;
 mod files;
@@ -26,7 +27,9 @@ use clap::{Parser, Subcommand};
 
 /// The host's allocator: parsing pages and writing Results allocate many
 /// small values, and mimalloc gives the replay 12% more pages/s than
-/// glibc's malloc (without transparent huge pages, which doubled its RSS).
+/// glibc's malloc. Built with `no_thp`, which turns transparent huge pages
+/// off for the whole process (the guests' memories too): with them, the
+/// replay's RSS doubled.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -61,6 +64,9 @@ enum Command {
     /// Serve the playground on loopback: write a snippet and see what it
     /// returns and what `window.flocktory` receives.
     Playground(playground::PlaygroundArgs),
+    /// Work the pages of a NATS JetStream stream: each page's Result to the
+    /// results subject, acked once stored.
+    Consume(consume::ConsumeArgs),
 }
 
 fn main() -> ExitCode {
@@ -74,6 +80,7 @@ fn main() -> ExitCode {
         Command::Test(args) => test::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Playground(args) => playground::run(args),
+        Command::Consume(args) => consume::run(args),
     };
     match result {
         Ok(code) => code,

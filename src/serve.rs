@@ -145,9 +145,12 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
                     .join(handlebox_pipeline::handler_files::CONFIG_FILE)
                     .is_file()
         });
-        let sandbox = Sandbox::new(SandboxConfig::default())?;
+        let sandbox = Sandbox::new(crate::playground::Playground::sandbox_config(
+            args.limits.limits(),
+        ))?;
+        crate::playground::warn_unless_loopback(args.listen);
         crate::playground::router(
-            crate::playground::Playground::new(sandbox, one_project)?,
+            crate::playground::Playground::new(sandbox, one_project, args.listen)?,
             false,
         )
     } else {

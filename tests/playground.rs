@@ -195,7 +195,8 @@ fn the_page_works_in_chromium() {
         chrome.join("node_modules/playwright-core").is_dir(),
         "tests/chrome has no node_modules: run `bash .ci/test`, which installs Chromium, Node and the test's packages"
     );
-    let server = Server::start_command("playground", &[]);
+    // The shop project: an override, `spot` and a product variable.
+    let server = Server::start_command("playground", &["--config", "fixtures/project"]);
     let out = temp_dir("playground-browser");
     let run = Command::new("node")
         .arg(chrome.join("playground.js"))

@@ -19,6 +19,10 @@ use crate::eval::{self, Question, ScopeArg};
 use crate::files;
 use crate::render::{Format, Printer};
 
+/// How long a request waits for the playground to have room before it is
+/// answered `503`.
+const WAIT_FOR_ROOM: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Largest request body: a page of 1 MiB, its config and the handler.
 pub const BODY_LIMIT: usize = 3 << 20;
 
@@ -109,7 +113,8 @@ pub async fn eval(
         Ok(body) => body,
         Err(rejection) => return bad_request(rejection.body_text()),
     };
-    blocking(move || {
+    let room = playground.clone();
+    blocking(&room, move || {
         let page =
             Page::from_value(body.page).map_err(|e| CliError::Input(format!("page: {e}")))?;
         let scope = match body.scope.as_deref() {
@@ -135,7 +140,12 @@ pub async fn eval(
         let config = match (body.config, &body.name) {
             (Some(config), Some(_)) => Some((inline_config(config)?, "the config".to_owned())),
             (None, Some(_)) => return Err(CliError::Input("name: needs a config".to_owned())),
-            _ => None,
+            (Some(_), None) => {
+                return Err(CliError::Input(
+                    "config: needs the name of its handler to run (\"name\")".to_owned(),
+                ));
+            }
+            (None, None) => None,
         };
         let question = Question {
             given: Some((body.handler, "the editor".to_owned())),
@@ -171,11 +181,15 @@ pub struct RunBody {
 /// `?format=js` the calls as `run --format js` prints them.
 pub async fn run(
     State(playground): State<Arc<Playground>>,
-    Query(query): Query<HashMap<String, String>>,
+    query: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
     body: Result<Json<RunBody>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
     let Json(body) = match body {
         Ok(body) => body,
+        Err(rejection) => return bad_request(rejection.body_text()),
+    };
+    let Query(query) = match query {
+        Ok(query) => query,
         Err(rejection) => return bad_request(rejection.body_text()),
     };
     let format = match query.get("format").map(String::as_str) {
@@ -183,7 +197,8 @@ pub async fn run(
         Some("js") => Format::Js,
         Some(other) => return bad_request(format!("format: {other:?} is neither json nor js")),
     };
-    blocking(move || {
+    let room = playground.clone();
+    blocking(&room, move || {
         let page =
             Page::from_value(body.page).map_err(|e| CliError::Input(format!("page: {e}")))?;
         let file = inline_config(body.config)?;
@@ -218,11 +233,22 @@ fn inline_config(value: Value) -> Result<ConfigFile, CliError> {
     })
 }
 
-/// Runs `work` on a blocking thread; its errors as the server words them.
-async fn blocking(work: impl FnOnce() -> Result<Response, CliError> + Send + 'static) -> Response {
+/// Runs `work` on a blocking thread once the playground has room for it
+/// (else, after [`WAIT_FOR_ROOM`], `503`); its errors as the server words
+/// them.
+async fn blocking(
+    playground: &Playground,
+    work: impl FnOnce() -> Result<Response, CliError> + Send + 'static,
+) -> Response {
+    // The page sends three requests per run: wait for room a while.
+    let room = tokio::time::timeout(WAIT_FOR_ROOM, playground.running.clone().acquire_owned());
+    let Ok(Ok(_room)) = room.await else {
+        return busy();
+    };
     match tokio::task::spawn_blocking(work).await {
         Ok(Ok(response)) => response,
         Ok(Err(CliError::Input(message))) => bad_request(message),
+        Ok(Err(CliError::Sandbox(handlebox_sandbox::SandboxError::Busy { .. }))) => busy(),
         Ok(Err(other)) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
@@ -236,11 +262,24 @@ async fn blocking(work: impl FnOnce() -> Result<Response, CliError> + Send + 'st
     }
 }
 
+fn busy() -> Response {
+    let mut response = error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "busy",
+        "the playground is running other requests; try again",
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+    response
+}
+
 fn bad_request(message: impl Into<String>) -> Response {
     error(StatusCode::BAD_REQUEST, "bad_request", message)
 }
 
-fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+/// `{"error": {"code", "message"}}` with `status`.
+pub fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
     (
         status,
         Json(json!({"error": {"code": code, "message": message.into()}})),

@@ -7,6 +7,15 @@ const { chromium } = require('playwright-core');
 
 const SPOT = "if (_digitalData('website.redesign')) {\n  return 'redesign';\n} else {\n  return 'old';\n}";
 const BROKEN = "var x = 1;\nreturn x +;";
+// A page whose Updated Cart makes the pipeline add events of its own.
+const UPDATED_CART = JSON.stringify({
+  digitalData: {
+    version: '1.1.3',
+    website: { regionId: 'msk', redesign: true },
+    cart: { lineItems: [{ product: { id: 'a', unitSalePrice: 10 }, quantity: 1 }] },
+    events: [{ name: 'Updated Cart', cart: { lineItems: [{ product: { id: 'b', unitSalePrice: 20 }, quantity: 2 }] } }],
+  },
+}, null, 2);
 
 async function main() {
   const [url, out] = process.argv.slice(2);
@@ -39,7 +48,7 @@ async function main() {
       },
       before,
       { timeout: 15000 },
-    ).catch(() => page.waitForTimeout(500));
+    );
   }
 
   await write(BROKEN);
@@ -60,6 +69,16 @@ async function main() {
 
   const [download] = await Promise.all([page.waitForEvent('download'), test('save-test').click()]);
   await download.saveAs(path.join(out, 'spot.test.json'));
+
+  // A page with events the pipeline adds: saved after an edit, without
+  // running it first.
+  await page.locator('[data-testid="page"] .cm-content').click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText(UPDATED_CART);
+  const [cart] = await Promise.all([page.waitForEvent('download'), test('save-test').click()]);
+  await cart.saveAs(path.join(out, 'updated-cart.test.json'));
+  await write(SPOT);
 
   // The link reproduces the case in a fresh page.
   const link = page.url();

@@ -268,8 +268,17 @@ pub fn request_with(
         .iter()
         .map(|(name, value)| format!("{name}: {value}\r\n"))
         .collect();
+    // A `Host` given in `headers` replaces the address.
+    let host = if headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("host"))
+    {
+        String::new()
+    } else {
+        format!("Host: {addr}\r\n")
+    };
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\n{host}Content-Type: application/json\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).expect("write head");

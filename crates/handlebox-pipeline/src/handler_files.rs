@@ -288,12 +288,24 @@ fn read_into(
             ));
         }
     };
+    if *total > MAX_CONFIG_FILES_BYTES {
+        return Err(shape(
+            &format!("{here}.file"),
+            format!(
+                "not read: the config's handler files before it pass {} MiB in all",
+                MAX_CONFIG_FILES_BYTES >> 20
+            ),
+        ));
+    }
     let text = read_confined(base, &name).map_err(|why| shape(&format!("{here}.file"), why))?;
     *total += text.len();
     if *total > MAX_CONFIG_FILES_BYTES {
         return Err(shape(
             &format!("{here}.file"),
-            format!("the config's handler files pass {MAX_CONFIG_FILES_BYTES} bytes in all"),
+            format!(
+                "the config's handler files pass {} MiB in all",
+                MAX_CONFIG_FILES_BYTES >> 20
+            ),
         ));
     }
     *slot = Value::String(text);
@@ -321,10 +333,11 @@ fn read_confined(base: &Path, name: &str) -> Result<String, String> {
             root.display()
         ));
     }
-    let file = std::fs::File::open(&real).map_err(cannot)?;
-    if !file.metadata().map_err(cannot)?.is_file() {
+    // Before opening it: opening a FIFO would wait for a writer forever.
+    if !std::fs::metadata(&real).map_err(cannot)?.is_file() {
         return Err(format!("{} is not a file", path.display()));
     }
+    let file = std::fs::File::open(&real).map_err(cannot)?;
     let mut text = String::new();
     file.take(MAX_HANDLER_FILE_BYTES + 1)
         .read_to_string(&mut text)
@@ -383,7 +396,12 @@ mod tests {
         std::fs::write(dir.path().join("secret.js"), "return 1").unwrap();
         std::os::unix::fs::symlink("/dev/zero", project.join("zero.js")).unwrap();
         std::fs::create_dir(project.join("dir.js")).unwrap();
+        let fifo = std::process::Command::new("mkfifo")
+            .arg(project.join("pipe.js"))
+            .status();
+        assert!(fifo.is_ok_and(|s| s.success()), "mkfifo");
         for (name, why) in [
+            ("pipe.js", "is not a file"),
             ("../secret.js", "is outside the config's directory"),
             ("zero.js", "is outside the config's directory"),
             ("dir.js", "is not a file"),

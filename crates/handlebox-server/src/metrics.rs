@@ -2,6 +2,7 @@
 //! processed, handler calls and errors by kind, latency histograms for
 //! requests and handler calls, queue depth and busy workers.
 
+use handlebox_pipeline::{PAGE, PageResult};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -140,6 +141,43 @@ impl Metrics {
             handler_seconds,
             queue_depth,
             busy_workers,
+        }
+    }
+
+    /// Counts one page's Result for `project`: the page, its events
+    /// (processed or left out by a spent budget), its handler calls, their
+    /// time and their errors by kind.
+    pub fn record(&self, project: &str, result: &PageResult) {
+        let labels = ProjectLabels {
+            project: project.to_owned(),
+        };
+        self.pages.get_or_create(&labels).inc();
+        let left_out = result
+            .events
+            .iter()
+            .filter(|e| e.errors.iter().any(|error| error.handler == PAGE))
+            .count();
+        self.events
+            .get_or_create(&labels)
+            .inc_by((result.events.len() - left_out) as u64);
+        self.events_not_processed
+            .get_or_create(&labels)
+            .inc_by(left_out as u64);
+        self.handler_calls
+            .get_or_create(&labels)
+            .inc_by(result.stats.handler_micros.len() as u64);
+        for micros in &result.stats.handler_micros {
+            self.handler_seconds.observe(*micros as f64 / 1e6);
+        }
+        for error in result.events.iter().flat_map(|e| &e.errors) {
+            if error.handler != PAGE {
+                self.handler_errors
+                    .get_or_create(&ErrorLabels {
+                        project: project.to_owned(),
+                        kind: error.kind.as_str().to_owned(),
+                    })
+                    .inc();
+            }
         }
     }
 

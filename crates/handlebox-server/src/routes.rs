@@ -24,7 +24,7 @@ use tower_http::LatencyUnit;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::metrics::{ErrorLabels, ProjectLabels, RequestLabels, RouteLabels};
+use crate::metrics::{RequestLabels, RouteLabels};
 use crate::projects::DEFAULT;
 use crate::{AppState, LogText};
 
@@ -295,31 +295,7 @@ async fn process(state: Arc<AppState>, id: String, body: Body) -> Result<Respons
 }
 
 fn record(state: &AppState, project: &str, result: &PageResult) {
-    let metrics = &state.metrics;
-    let labels = ProjectLabels {
-        project: project.to_owned(),
-    };
-    metrics.pages.get_or_create(&labels).inc();
-    let left_out = result
-        .events
-        .iter()
-        .filter(|e| e.errors.iter().any(|error| error.handler == PAGE))
-        .count();
-    metrics
-        .events
-        .get_or_create(&labels)
-        .inc_by((result.events.len() - left_out) as u64);
-    metrics
-        .events_not_processed
-        .get_or_create(&labels)
-        .inc_by(left_out as u64);
-    metrics
-        .handler_calls
-        .get_or_create(&labels)
-        .inc_by(result.stats.handler_micros.len() as u64);
-    for micros in &result.stats.handler_micros {
-        metrics.handler_seconds.observe(*micros as f64 / 1e6);
-    }
+    state.metrics.record(project, result);
     // One log line per distinct error of the page, with the events it hit:
     // a handler stopped for the page, or a spent budget, repeats the same
     // error on every later event.
@@ -327,15 +303,6 @@ fn record(state: &AppState, project: &str, result: &PageResult) {
     let mut order = Vec::new();
     for event in &result.events {
         for e in &event.errors {
-            if e.handler != PAGE {
-                metrics
-                    .handler_errors
-                    .get_or_create(&ErrorLabels {
-                        project: project.to_owned(),
-                        kind: e.kind.as_str().to_owned(),
-                    })
-                    .inc();
-            }
             let key = (e.handler.as_str(), e.kind, e.message.as_str());
             let (_, events) = distinct.entry(key).or_insert_with(|| {
                 order.push(key);

@@ -17,6 +17,8 @@ const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
 let project = null;
 let lastRun = null;
 let saving = null;
+// Each run's number: an older run's answer never overwrites a newer one's.
+let runs = 0;
 
 function editor(parent, language) {
   return new EditorView({
@@ -173,16 +175,23 @@ function showRun(result) {
 }
 
 async function runAll() {
+  const run = ++runs;
   const page = parsed(pageEditor, 'the page');
   const config = parsed(configEditor, 'the config');
   const problem = page.error || config.error;
   $('status').textContent = 'running…';
+  lastRun = null;
   if (problem) {
     $('error').textContent = problem;
     $('status').textContent = '';
     return;
   }
   const name = $('name').value;
+  if (name && !slot(config.value, name)) {
+    $('error').textContent = `the config has no handler ${JSON.stringify(name)} any more: choose another, or "a snippet alone"`;
+    $('status').textContent = '';
+    return;
+  }
   const withHandler = configWithHandler(config.value);
   const question = {
     handler: text(handlerEditor),
@@ -198,6 +207,7 @@ async function runAll() {
     post('/v1/run', { config: withHandler, page: page.value }),
     post('/v1/run?format=js', { config: withHandler, page: page.value }),
   ]);
+  if (run !== runs) return;
   if (evaluated.status === 'fulfilled') {
     showEval(evaluated.value);
   } else {
@@ -212,21 +222,30 @@ async function runAll() {
 
 let timer = null;
 function changed() {
+  // What was run is no longer what the editors hold.
+  lastRun = null;
   clearTimeout(timer);
   timer = setTimeout(() => {
     const page = parsed(pageEditor, 'the page');
     if (page.value) fillEvents(page.value);
+    saveState();
   }, 300);
 }
 
 // The case as a test file that `handlebox test` passes: the calls of the
-// last run and the value of every variable on the page's own events.
+// last run and the value of every variable on the page's own events (not
+// on events the pipeline added, which share their parent's index; for a
+// variable set twice on an event, the first value, as the test reads it).
 function testFile() {
   const { config, page, result } = lastRun;
   const variables = [];
+  const seen = new Set();
   for (const event of result.events) {
-    if (event.index == null) continue;
+    if (event.index == null || event.source != null) continue;
     for (const variable of event.variables || []) {
+      const key = JSON.stringify([event.index, variable.prop, variable.product || null]);
+      if (seen.has(key)) continue;
+      seen.add(key);
       const expected = { event: event.index, prop: variable.prop, value: variable.value };
       if (variable.product) expected.product = variable.product;
       variables.push(expected);
@@ -241,9 +260,11 @@ function testFile() {
   };
 }
 
-function saveTest() {
+async function saveTest() {
+  // The test records what the editors hold now.
+  if (!lastRun) await runAll();
   if (!lastRun) {
-    $('error').textContent = 'run the page first: the test records what it did';
+    $('error').textContent = 'the page could not be run, so there is nothing to record';
     return;
   }
   const blob = new Blob([JSON.stringify(testFile(), null, 2) + '\n'], { type: 'application/json' });
@@ -308,6 +329,11 @@ async function start() {
     } catch (error) {
       $('error').textContent = `the link's case cannot be read (${error.message}); starting on the demo`;
     }
+  }
+  const strings = ['name', 'handler', 'scope', 'event', 'override', 'fixture', 'page', 'config'];
+  if (state && !strings.every((key) => typeof state[key] === 'string')) {
+    $('error').textContent = "the link's case is incomplete; starting on the demo";
+    state = null;
   }
   if (state) {
     setText(configEditor, state.config);

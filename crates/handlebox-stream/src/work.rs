@@ -1,0 +1,220 @@
+//! The worker's loop: pull at most as many pages as there are free
+//! workers, run each on a blocking thread, store its Result, then ack it.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::HeaderMap;
+use async_nats::jetstream::{Context, Message};
+use futures_util::StreamExt;
+use handlebox_pipeline::{Page, PageError, Pipeline};
+use handlebox_server::metrics::Metrics;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
+
+use crate::{ConsumeConfig, ConsumeError, ERROR_HEADER, PAGE_HEADER, setup};
+
+/// How long one pull waits for pages before asking again.
+const PULL_EXPIRES: Duration = Duration::from_secs(1);
+
+/// Longest `Handlebox-Error` header kept, in bytes.
+const MAX_ERROR_HEADER: usize = 1024;
+
+/// What each page task needs.
+struct Shared {
+    context: Context,
+    pipeline: Arc<Pipeline>,
+    metrics: Arc<Metrics>,
+    results: String,
+    dead: String,
+    project: String,
+}
+
+/// Serves the consumer `config` names with `pipeline` until `shutdown`
+/// resolves; then stops pulling, finishes and acks the pages it holds, and
+/// returns. Metrics count pages under the project name `project`.
+pub async fn run(
+    config: &ConsumeConfig,
+    pipeline: Arc<Pipeline>,
+    metrics: Arc<Metrics>,
+    project: &str,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ConsumeError> {
+    let streams = setup::prepare(config).await?;
+    tracing::info!(
+        nats = %config.nats,
+        stream = %config.stream,
+        consumer = %config.consumer,
+        workers = config.workers,
+        "consuming"
+    );
+    let shared = Arc::new(Shared {
+        context: streams.context,
+        pipeline,
+        metrics,
+        results: config.results.clone(),
+        dead: config.dead.clone(),
+        project: project.to_owned(),
+    });
+    let workers = Arc::new(Semaphore::new(config.workers.max(1)));
+    let mut tasks = JoinSet::new();
+    tokio::pin!(shutdown);
+    'pulling: loop {
+        while tasks.try_join_next().is_some() {}
+        // At least one free worker before asking for pages, and never more
+        // pages than free workers.
+        let first = tokio::select! {
+            permit = workers.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let wanted = workers.available_permits() + 1;
+        let batch = tokio::select! {
+            batch = streams.consumer.fetch().max_messages(wanted).expires(PULL_EXPIRES).messages() => batch,
+            () = &mut shutdown => break,
+        };
+        let mut messages = match batch {
+            Ok(messages) => messages,
+            Err(error) => {
+                // The server is away (restarting, a network cut): the
+                // client reconnects by itself; ask again soon.
+                tracing::warn!(%error, "pulling pages failed; trying again");
+                drop(first);
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_millis(250)) => continue,
+                    () = &mut shutdown => break,
+                }
+            }
+        };
+        let mut first = Some(first);
+        loop {
+            let next = tokio::select! {
+                next = messages.next() => next,
+                () = &mut shutdown => break 'pulling,
+            };
+            match next {
+                None => break,
+                Some(Ok(message)) => {
+                    let permit = match first.take() {
+                        Some(permit) => permit,
+                        None => match workers.clone().acquire_owned().await {
+                            Ok(permit) => permit,
+                            Err(_) => break 'pulling,
+                        },
+                    };
+                    tasks.spawn(handle(message, permit, shared.clone()));
+                }
+                Some(Err(error)) => {
+                    tracing::warn!(%error, "a pull ended early");
+                    break;
+                }
+            }
+        }
+    }
+    tracing::info!(
+        in_flight = tasks.len(),
+        "stopping: finishing the pages in flight"
+    );
+    while tasks.join_next().await.is_some() {}
+    Ok(())
+}
+
+/// The id a Result carries: the page's `Nats-Msg-Id`, or its stream
+/// sequence.
+fn page_id(message: &Message) -> String {
+    message
+        .headers
+        .as_ref()
+        .and_then(|headers| headers.get("Nats-Msg-Id"))
+        .map(|value| value.as_str().to_owned())
+        .or_else(|| {
+            message
+                .info()
+                .ok()
+                .map(|info| info.stream_sequence.to_string())
+        })
+        .unwrap_or_default()
+}
+
+/// What became of one message.
+enum Done {
+    /// Its Result, as JSON.
+    Result(Vec<u8>),
+    /// Why it is not a page.
+    Dead(String),
+}
+
+/// Processes one message, stores what became of it, then acks it. When
+/// storing fails, the message is left unacked: JetStream delivers it again.
+async fn handle(message: Message, permit: OwnedSemaphorePermit, shared: Arc<Shared>) {
+    let id = page_id(&message);
+    let payload = message.payload.clone();
+    let work = shared.clone();
+    work.metrics.busy_workers.inc();
+    let done = tokio::task::spawn_blocking(move || {
+        let page = std::str::from_utf8(&payload)
+            .map_err(|e| format!("not UTF-8 text: {e}"))
+            .and_then(|text| {
+                Page::parse(text).map_err(|e| match e {
+                    PageError::Json(message) => format!("not valid JSON: {message}"),
+                    shape => shape.to_string(),
+                })
+            });
+        match page {
+            Ok(page) => {
+                let result = work.pipeline.process(&page);
+                work.metrics.record(&work.project, &result);
+                match serde_json::to_vec(&result) {
+                    Ok(json) => Done::Result(json),
+                    Err(e) => Done::Dead(format!("its Result cannot be written as JSON: {e}")),
+                }
+            }
+            Err(why) => Done::Dead(why),
+        }
+    })
+    .await
+    .unwrap_or_else(|_| {
+        Done::Dead("Handlebox failed on this page (a bug: please report it)".to_owned())
+    });
+    shared.metrics.busy_workers.dec();
+    let mut headers = HeaderMap::new();
+    headers.insert(PAGE_HEADER, id.as_str());
+    let (subject, body) = match done {
+        Done::Result(json) => (&shared.results, json),
+        Done::Dead(why) => {
+            let mut why = why.replace(['\r', '\n'], " ");
+            if why.len() > MAX_ERROR_HEADER {
+                let mut end = MAX_ERROR_HEADER;
+                while !why.is_char_boundary(end) {
+                    end -= 1;
+                }
+                why.truncate(end);
+            }
+            tracing::warn!(page = %id, error = %why, "not a page: sent to the dead-letter subject");
+            headers.insert(ERROR_HEADER, why.as_str());
+            (&shared.dead, message.payload.to_vec())
+        }
+    };
+    let stored = match shared
+        .context
+        .publish_with_headers(subject.clone(), headers, body.into())
+        .await
+    {
+        Ok(ack) => ack.await.map(drop).map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    match stored {
+        Ok(()) => {
+            if let Err(error) = message.double_ack().await {
+                tracing::warn!(page = %id, %error, "the ack was lost: the page will be processed again");
+            }
+        }
+        Err(error) => {
+            tracing::warn!(page = %id, %error, "storing the Result failed: the page will be delivered again");
+        }
+    }
+    drop(permit);
+}
