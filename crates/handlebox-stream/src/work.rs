@@ -1,5 +1,7 @@
 //! The worker's loop: pull at most as many pages as there are free
 //! workers, run each on a blocking thread, store its Result, then ack it.
+//! A worker is free again once its page has run; storing and acking go on
+//! beside the next page, for at most [`HELD_PER_WORKER`] pages a worker.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -17,6 +19,11 @@ use crate::{ConsumeConfig, ConsumeError, ERROR_HEADER, PAGE_HEADER, setup};
 
 /// How long one pull waits for pages before asking again.
 const PULL_EXPIRES: Duration = Duration::from_secs(1);
+
+/// Pages a worker may hold per worker thread: the one it runs, and those
+/// whose Results are being stored (storing waits for JetStream, not for
+/// the CPU, so the next page runs meanwhile).
+const HELD_PER_WORKER: usize = 4;
 
 /// Longest `Handlebox-Error` header kept, in bytes.
 const MAX_ERROR_HEADER: usize = 1024;
@@ -57,21 +64,24 @@ pub async fn run(
         dead: config.dead.clone(),
         project: project.to_owned(),
     });
-    let workers = Arc::new(Semaphore::new(config.workers.max(1)));
+    let room = Room {
+        workers: Arc::new(Semaphore::new(config.workers.max(1))),
+        held: Arc::new(Semaphore::new(config.workers.max(1) * HELD_PER_WORKER)),
+    };
     let mut tasks = JoinSet::new();
     tokio::pin!(shutdown);
     'pulling: loop {
         while tasks.try_join_next().is_some() {}
-        // At least one free worker before asking for pages, and never more
-        // pages than free workers.
+        // A free worker before asking for pages, and never more pages than
+        // free workers.
         let first = tokio::select! {
-            permit = workers.clone().acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_) => break,
+            permit = room.take() => match permit {
+                Some(permit) => permit,
+                None => break,
             },
             () = &mut shutdown => break,
         };
-        let wanted = workers.available_permits() + 1;
+        let wanted = room.free() + 1;
         let batch = tokio::select! {
             batch = streams.consumer.fetch().max_messages(wanted).expires(PULL_EXPIRES).messages() => batch,
             () = &mut shutdown => break,
@@ -100,9 +110,9 @@ pub async fn run(
                 Some(Ok(message)) => {
                     let permit = match first.take() {
                         Some(permit) => permit,
-                        None => match workers.clone().acquire_owned().await {
-                            Ok(permit) => permit,
-                            Err(_) => break 'pulling,
+                        None => match room.take().await {
+                            Some(permit) => permit,
+                            None => break 'pulling,
                         },
                     };
                     tasks.spawn(handle(message, permit, shared.clone()));
@@ -120,6 +130,36 @@ pub async fn run(
     );
     while tasks.join_next().await.is_some() {}
     Ok(())
+}
+
+/// Room for pages: a worker to run each, and a bound on the pages held
+/// while their Results are stored.
+struct Room {
+    workers: Arc<Semaphore>,
+    held: Arc<Semaphore>,
+}
+
+/// One page's share of the [`Room`]: its worker is given back as soon as
+/// the page has run, its hold once it is acked.
+struct Permit {
+    worker: OwnedSemaphorePermit,
+    held: OwnedSemaphorePermit,
+}
+
+impl Room {
+    /// Waits for room for one more page; `None` once closed.
+    async fn take(&self) -> Option<Permit> {
+        let held = self.held.clone().acquire_owned().await.ok()?;
+        let worker = self.workers.clone().acquire_owned().await.ok()?;
+        Some(Permit { worker, held })
+    }
+
+    /// Pages that would get room at once.
+    fn free(&self) -> usize {
+        self.workers
+            .available_permits()
+            .min(self.held.available_permits())
+    }
 }
 
 /// The id a Result carries: the page's `Nats-Msg-Id`, or its stream
@@ -149,7 +189,8 @@ enum Done {
 
 /// Processes one message, stores what became of it, then acks it. When
 /// storing fails, the message is left unacked: JetStream delivers it again.
-async fn handle(message: Message, permit: OwnedSemaphorePermit, shared: Arc<Shared>) {
+async fn handle(message: Message, permit: Permit, shared: Arc<Shared>) {
+    let Permit { worker, held } = permit;
     let id = page_id(&message);
     let payload = message.payload.clone();
     let work = shared.clone();
@@ -180,6 +221,7 @@ async fn handle(message: Message, permit: OwnedSemaphorePermit, shared: Arc<Shar
         Done::Dead("Handlebox failed on this page (a bug: please report it)".to_owned())
     });
     shared.metrics.busy_workers.dec();
+    drop(worker);
     let mut headers = HeaderMap::new();
     headers.insert(PAGE_HEADER, id.as_str());
     let (subject, body) = match done {
@@ -216,5 +258,5 @@ async fn handle(message: Message, permit: OwnedSemaphorePermit, shared: Arc<Shar
             tracing::warn!(page = %id, %error, "storing the Result failed: the page will be delivered again");
         }
     }
-    drop(permit);
+    drop(held);
 }
