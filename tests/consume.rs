@@ -8,6 +8,7 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::net::TcpListener;
+use std::ops::Not;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -88,29 +89,39 @@ impl Drop for Nats {
     }
 }
 
-/// A `handlebox consume` process; killed when dropped.
-struct Worker(Child);
+/// A `handlebox consume` process, its stderr in a file; killed when
+/// dropped.
+struct Worker(Child, PathBuf);
 
 impl Worker {
     fn start(nats: &Nats, config: &str, extra: &[&str]) -> Worker {
+        let log = nats.store.with_extension(format!(
+            "worker-{}.log",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0)
+        ));
         let child = Command::new(binary())
             .env("HANDLEBOX_CACHE_DIR", module_cache())
-            .args([
-                "consume",
-                "--nats",
-                &nats.url(),
-                "--config",
-                config,
-                "--ack-wait-ms",
-                "3000",
-            ])
+            .args(["consume", "--nats", &nats.url(), "--config", config])
+            .args(if extra.contains(&"--ack-wait-ms") {
+                &[][..]
+            } else {
+                &["--ack-wait-ms", "3000"][..]
+            })
             .args(extra)
             .current_dir(root())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(std::fs::File::create(&log).expect("a log file"))
             .spawn()
             .expect("the worker starts");
-        Worker(child)
+        Worker(child, log)
+    }
+
+    /// What the worker wrote on stderr so far.
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.1).unwrap_or_default()
     }
 
     fn signal(&self, signal: &str) {
@@ -163,7 +174,9 @@ async fn publish(url: &str, pages: &[(String, Vec<u8>)]) {
     .expect("the stream");
     for (id, body) in pages {
         let mut headers = HeaderMap::new();
-        headers.insert("Nats-Msg-Id", id.as_str());
+        if !id.is_empty() {
+            headers.insert("Nats-Msg-Id", id.as_str());
+        }
         js.publish_with_headers("handlebox.pages", headers, body.clone().into())
             .await
             .expect("publish")
@@ -225,6 +238,37 @@ async fn collect(
     out
 }
 
+/// The shared consumer's pages delivered and not acked yet, and not
+/// delivered yet.
+async fn consumer_state(url: &str) -> (usize, u64) {
+    let js = jetstream::new(async_nats::connect(url).await.expect("connect"));
+    let Ok(stream) = js.get_stream("HANDLEBOX").await else {
+        return (0, 0);
+    };
+    let Ok(mut consumer) = stream
+        .get_consumer::<consumer::pull::Config>("handlebox")
+        .await
+    else {
+        return (0, 0);
+    };
+    match consumer.info().await {
+        Ok(info) => (info.num_ack_pending, info.num_pending),
+        Err(_) => (0, 0),
+    }
+}
+
+/// Waits until the consumer has at least `count` pages out unacked.
+fn wait_pending(rt: &tokio::runtime::Runtime, nats: &Nats, count: usize) {
+    let started = Instant::now();
+    while rt.block_on(consumer_state(&nats.url())).0 < count {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no page was taken"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn ids(messages: &[(String, async_nats::jetstream::Message)]) -> BTreeSet<String> {
     messages.iter().map(|(id, _)| id.clone()).collect()
 }
@@ -244,6 +288,8 @@ fn every_page_gets_its_result_and_bad_messages_are_dead_letters() {
     let rt = runtime();
     let mut batch = pages(40, "p");
     batch.push(("bad".to_owned(), b"{not json".to_vec()));
+    // No `Nats-Msg-Id`: the Result carries its stream sequence, 42.
+    batch.push((String::new(), fixture(PAGES[0]).into_bytes()));
     rt.block_on(publish(&nats.url(), &batch));
     let metrics_port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -251,15 +297,22 @@ fn every_page_gets_its_result_and_bad_messages_are_dead_letters() {
         .unwrap()
         .port();
     let metrics = format!("127.0.0.1:{metrics_port}");
+    let other_port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let other = format!("127.0.0.1:{other_port}");
     let _a = Worker::start(&nats, SHOP, &["--workers", "2", "--metrics", &metrics]);
-    let _b = Worker::start(&nats, SHOP, &["--workers", "2"]);
+    let _b = Worker::start(&nats, SHOP, &["--workers", "2", "--metrics", &other]);
     let results = rt.block_on(collect(
         &nats.url(),
         "HANDLEBOX_RESULTS",
-        40,
+        41,
         Duration::from_secs(60),
     ));
-    let expected: BTreeSet<String> = (0..40).map(|i| format!("p{i}")).collect();
+    let mut expected: BTreeSet<String> = (0..40).map(|i| format!("p{i}")).collect();
+    expected.insert("42".to_owned());
     assert_eq!(ids(&results), expected);
     // The Result is the one `handlebox run` gives.
     let first = results.iter().find(|(id, _)| id == "p0").expect("p0");
@@ -290,8 +343,77 @@ fn every_page_gets_its_result_and_bad_messages_are_dead_letters() {
         "{error:?}"
     );
     assert_eq!(&dead[0].1.payload[..], b"{not json");
-    let text = support::request(metrics.parse().unwrap(), "GET", "/metrics", b"").text();
-    assert!(text.contains("handlebox_pages_total"), "{text}");
+    // The two workers' metrics count each page once (no page was
+    // delivered twice here).
+    let counted: f64 = [&metrics, &other]
+        .iter()
+        .map(|addr| {
+            let text = support::request(addr.parse().unwrap(), "GET", "/metrics", b"").text();
+            text.lines()
+                .filter(|line| line.starts_with("handlebox_pages_total"))
+                .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+                .sum::<f64>()
+        })
+        .sum();
+    assert_eq!(counted, 41.0);
+    assert_eq!(
+        rt.block_on(consumer_state(&nats.url())),
+        (0, 0),
+        "every page acked"
+    );
+}
+
+#[test]
+fn a_result_too_large_for_the_server_is_a_dead_letter() {
+    let nats = Nats::start("large");
+    let rt = runtime();
+    // Six events of a 250 KB value each: a Result past NATS's 1 MiB.
+    let events: Vec<Value> = (0..6)
+        .map(|_| serde_json::json!({"name": "Viewed Page"}))
+        .collect();
+    let page = serde_json::json!({"digitalData": {"events": events}}).to_string();
+    rt.block_on(publish(
+        &nats.url(),
+        &[("big".to_owned(), page.into_bytes())],
+    ));
+    let worker = Worker::start(
+        &nats,
+        "fixtures/configs/large-value.json",
+        &["--workers", "1"],
+    );
+    let dead = rt.block_on(collect(
+        &nats.url(),
+        "HANDLEBOX_DEAD",
+        1,
+        Duration::from_secs(30),
+    ));
+    assert_eq!(
+        ids(&dead),
+        BTreeSet::from(["big".to_owned()]),
+        "{}",
+        worker.log()
+    );
+    let error = dead[0]
+        .1
+        .headers
+        .as_ref()
+        .and_then(|h| h.get("Handlebox-Error"))
+        .map(|v| v.as_str().to_owned());
+    assert!(
+        error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("more than the NATS server's largest message"),
+        "{error:?}"
+    );
+    let started = Instant::now();
+    while rt.block_on(consumer_state(&nats.url())) != (0, 0) {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the page was never acked"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 #[test]
@@ -358,9 +480,14 @@ fn sigterm_finishes_the_pages_in_flight() {
         .collect();
     rt.block_on(publish(&nats.url(), &batch));
     let mut worker = Worker::start(&nats, SLOW, &["--workers", "2"]);
-    std::thread::sleep(Duration::from_millis(1200));
+    wait_pending(&rt, &nats, 2);
     worker.signal("-TERM");
-    assert_eq!(worker.wait(Duration::from_secs(10)), Some(0));
+    assert_eq!(
+        worker.wait(Duration::from_secs(10)),
+        Some(0),
+        "{}",
+        worker.log()
+    );
     let results = rt.block_on(collect(
         &nats.url(),
         "HANDLEBOX_RESULTS",
@@ -368,14 +495,11 @@ fn sigterm_finishes_the_pages_in_flight() {
         Duration::from_secs(5),
     ));
     assert_eq!(ids(&results).len(), 2, "both pages in flight were finished");
-    let pending = rt.block_on(async {
-        let js = jetstream::new(async_nats::connect(nats.url()).await.unwrap());
-        let stream = js.get_stream("HANDLEBOX").await.unwrap();
-        let mut consumer: consumer::PullConsumer = stream.get_consumer("handlebox").await.unwrap();
-        let info = consumer.info().await.unwrap();
-        (info.num_ack_pending, info.num_pending)
-    });
-    assert_eq!(pending, (0, 0), "acked, and nothing left");
+    assert_eq!(
+        rt.block_on(consumer_state(&nats.url())),
+        (0, 0),
+        "acked, and nothing left"
+    );
 }
 
 #[test]
@@ -394,15 +518,71 @@ fn a_conflicting_stream_is_refused() {
     });
     let mut worker = Worker::start(&nats, SHOP, &[]);
     assert_eq!(worker.wait(Duration::from_secs(20)), Some(2));
-    let mut err = String::new();
-    use std::io::Read;
-    worker
-        .0
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    assert!(err.contains("the stream HANDLEBOX holds the subjects [\"other.pages\"], not --subject handlebox.pages"), "{err}");
+    let err = worker.log();
+    assert!(
+        err.contains(
+            "the stream HANDLEBOX holds the subjects [\"other.pages\"], not --subject handlebox.pages"
+        ),
+        "{err}"
+    );
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+
+    // A consumer made with another ack wait, on a stream that fits.
+    let other = ["--stream", "OTHER", "--subject", "another.pages"];
+    let mut worker = Worker::start(&nats, SHOP, &other);
+    let started = Instant::now();
+    while rt.block_on(consumer_exists(&nats.url(), "OTHER")).not() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{}",
+            worker.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    worker.signal("-TERM");
+    assert_eq!(
+        worker.wait(Duration::from_secs(10)),
+        Some(0),
+        "{}",
+        worker.log()
+    );
+    let mut worker = Worker::start(
+        &nats,
+        SHOP,
+        &[&other[..], &["--ack-wait-ms", "9000"]].concat(),
+    );
+    assert_eq!(worker.wait(Duration::from_secs(20)), Some(2));
+    let err = worker.log();
+    assert!(
+        err.contains(
+            "the consumer handlebox of stream OTHER waits 3000 ms for an ack, not --ack-wait-ms 9000"
+        ),
+        "{err}"
+    );
+
+    let mut worker = Worker::start(
+        &nats,
+        SHOP,
+        &["--subject", "handlebox.>", "--stream", "WIDE"],
+    );
+    assert_eq!(worker.wait(Duration::from_secs(20)), Some(2));
+    assert!(
+        worker
+            .log()
+            .contains("--results handlebox.results is among the pages' subjects"),
+        "{}",
+        worker.log()
+    );
+}
+
+/// Whether the stream `stream` has the consumer `handlebox`.
+async fn consumer_exists(url: &str, stream: &str) -> bool {
+    let js = jetstream::new(async_nats::connect(url).await.expect("connect"));
+    match js.get_stream(stream).await {
+        Ok(stream) => stream
+            .get_consumer::<consumer::pull::Config>("handlebox")
+            .await
+            .is_ok(),
+        Err(_) => false,
+    }
 }

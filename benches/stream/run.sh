@@ -28,7 +28,7 @@ for workers in 1 2; do
     pids+=($!)
   done
   echo -n "$workers worker(s): "
-  "$bin/examples/nats_pages" wait "nats://127.0.0.1:$port" "$pages"
+  timeout 600 "$bin/examples/nats_pages" wait "nats://127.0.0.1:$port" "$pages"
   kill -TERM "${pids[@]}"; wait "${pids[@]}" 2>/dev/null || true
   kill "$server"; wait "$server" 2>/dev/null || true
 done

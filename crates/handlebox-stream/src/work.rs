@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::HeaderMap;
-use async_nats::jetstream::{Context, Message};
+use async_nats::jetstream::{AckKind, Context, Message};
 use futures_util::StreamExt;
 use handlebox_pipeline::{Page, PageError, Pipeline};
 use handlebox_server::metrics::Metrics;
@@ -25,6 +25,11 @@ const PULL_EXPIRES: Duration = Duration::from_secs(1);
 /// the CPU, so the next page runs meanwhile).
 const HELD_PER_WORKER: usize = 4;
 
+/// Deliveries of one page after which it goes to the dead-letter subject
+/// instead of being run again: a page whose Result cannot be stored, or
+/// that ends every worker that takes it, must not come back forever.
+const MAX_DELIVERIES: i64 = 5;
+
 /// Longest `Handlebox-Error` header kept, in bytes.
 const MAX_ERROR_HEADER: usize = 1024;
 
@@ -36,6 +41,8 @@ struct Shared {
     results: String,
     dead: String,
     project: String,
+    /// The largest message the server takes, in bytes.
+    max_payload: usize,
 }
 
 /// Serves the consumer `config` names with `pipeline` until `shutdown`
@@ -63,6 +70,7 @@ pub async fn run(
         results: config.results.clone(),
         dead: config.dead.clone(),
         project: project.to_owned(),
+        max_payload: streams.max_payload,
     });
     let room = Room {
         workers: Arc::new(Semaphore::new(config.workers.max(1))),
@@ -103,7 +111,10 @@ pub async fn run(
         loop {
             let next = tokio::select! {
                 next = messages.next() => next,
-                () = &mut shutdown => break 'pulling,
+                () = &mut shutdown => {
+                    give_back(messages).await;
+                    break 'pulling;
+                }
             };
             match next {
                 None => break,
@@ -118,8 +129,13 @@ pub async fn run(
                     tasks.spawn(handle(message, permit, shared.clone()));
                 }
                 Some(Err(error)) => {
+                    // The consumer gone, too many pulls waiting, the server
+                    // away: wait before asking again.
                     tracing::warn!(%error, "a pull ended early");
-                    break;
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_millis(250)) => break,
+                        () = &mut shutdown => break 'pulling,
+                    }
                 }
             }
         }
@@ -162,6 +178,16 @@ impl Room {
     }
 }
 
+/// Hands the pages the server already sent for an open pull back at once
+/// (a worker stopping does not run them), instead of after the ack wait.
+async fn give_back(mut messages: async_nats::jetstream::consumer::pull::Batch) {
+    while let Ok(Some(Ok(message))) =
+        tokio::time::timeout(Duration::from_millis(50), messages.next()).await
+    {
+        let _ = message.ack_with(AckKind::Nak(None)).await;
+    }
+}
+
 /// The id a Result carries: the page's `Nats-Msg-Id`, or its stream
 /// sequence.
 fn page_id(message: &Message) -> String {
@@ -193,9 +219,15 @@ async fn handle(message: Message, permit: Permit, shared: Arc<Shared>) {
     let Permit { worker, held } = permit;
     let id = page_id(&message);
     let payload = message.payload.clone();
+    let deliveries = message.info().map_or(1, |info| info.delivered);
     let work = shared.clone();
     work.metrics.busy_workers.inc();
     let done = tokio::task::spawn_blocking(move || {
+        if deliveries > MAX_DELIVERIES {
+            return Done::Dead(format!(
+                "delivered {deliveries} times without its Result being stored"
+            ));
+        }
         let page = std::str::from_utf8(&payload)
             .map_err(|e| format!("not UTF-8 text: {e}"))
             .and_then(|text| {
@@ -224,6 +256,16 @@ async fn handle(message: Message, permit: Permit, shared: Arc<Shared>) {
     drop(worker);
     let mut headers = HeaderMap::new();
     headers.insert(PAGE_HEADER, id.as_str());
+    // Room for the headers in the server's largest message.
+    let room = shared.max_payload.saturating_sub(MAX_ERROR_HEADER + 256);
+    let done = match done {
+        Done::Result(json) if json.len() > room => Done::Dead(format!(
+            "its Result is {} bytes, more than the NATS server's largest message ({} bytes)",
+            json.len(),
+            shared.max_payload
+        )),
+        done => done,
+    };
     let (subject, body) = match done {
         Done::Result(json) => (&shared.results, json),
         Done::Dead(why) => {
@@ -237,7 +279,13 @@ async fn handle(message: Message, permit: Permit, shared: Arc<Shared>) {
             }
             tracing::warn!(page = %id, error = %why, "not a page: sent to the dead-letter subject");
             headers.insert(ERROR_HEADER, why.as_str());
-            (&shared.dead, message.payload.to_vec())
+            // The page itself, when it fits: the header says why it is not.
+            let body = if message.payload.len() <= room {
+                message.payload.to_vec()
+            } else {
+                Vec::new()
+            };
+            (&shared.dead, body)
         }
     };
     let stored = match shared
