@@ -65,6 +65,7 @@ pub struct ConsumeArgs {
 
 /// Runs the worker until SIGTERM or SIGINT.
 pub fn run(args: ConsumeArgs) -> Result<ExitCode, CliError> {
+    crate::serve::give_memory_back();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -96,8 +96,36 @@ enum LogFormat {
     Json,
 }
 
+// mimalloc's C API (the allocator `main.rs` installs), for its options.
+unsafe extern "C" {
+    fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
+}
+
+/// `mi_option_arena_eager_commit` in the mimalloc v3 that Cargo.lock pins.
+const ARENA_EAGER_COMMIT: std::ffi::c_int = 4;
+
+/// `mi_option_purge_delay` in the mimalloc v3 that Cargo.lock pins.
+const PURGE_DELAY: std::ffi::c_int = 15;
+
+/// Makes the allocator give freed memory back at once, for the processes
+/// that run for days: the server and the stream worker. By default
+/// mimalloc keeps freed memory for a while and commits its arenas eagerly;
+/// under the soak's mixed traffic (Results of megabytes built on one
+/// thread and freed on another) RSS then swung between 114 and 180 MiB;
+/// with these settings it stays at 77–80 MiB. The replay keeps the
+/// defaults (3% faster).
+pub(crate) fn give_memory_back() {
+    // SAFETY: setting an option only changes the allocator's parameters;
+    // it is called before the process starts its threads.
+    unsafe {
+        mi_option_set(PURGE_DELAY, 0);
+        mi_option_set(ARENA_EAGER_COMMIT, 0);
+    }
+}
+
 /// Runs the server until SIGTERM or SIGINT.
 pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
+    give_memory_back();
     let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -238,4 +266,37 @@ async fn serve(
         .map_err(|e| CliError::Input(format!("the server failed: {e}")))?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    unsafe extern "C" {
+        fn mi_option_get(option: std::ffi::c_int) -> std::ffi::c_long;
+    }
+
+    #[test]
+    fn the_allocator_options_are_the_ones_meant() {
+        // SAFETY: reading options has no effect on the allocator.
+        let (purge, eager) = unsafe {
+            (
+                mi_option_get(PURGE_DELAY),
+                mi_option_get(ARENA_EAGER_COMMIT),
+            )
+        };
+        // mimalloc v3's defaults: purge after 1000 ms, commit arenas
+        // eagerly on overcommitting systems (2); a different numbering
+        // fails here.
+        assert_eq!((purge, eager), (1000, 2));
+        give_memory_back();
+        // SAFETY: as above.
+        let (purge, eager) = unsafe {
+            (
+                mi_option_get(PURGE_DELAY),
+                mi_option_get(ARENA_EAGER_COMMIT),
+            )
+        };
+        assert_eq!((purge, eager), (0, 0));
+    }
 }
