@@ -2,7 +2,8 @@
 //!
 //! Each command lives in its own module; this file parses the command line
 //! and turns every outcome into an exit status: 0 success, 1 a failed
-//! `eval`, `check` or `test`, 2 unusable input or arguments (one line on
+//! `eval`, `check`, `test` or `pack`, a bad page in a replay, or a handler
+//! error under `run --strict`, 2 unusable input or arguments (one line on
 //! stderr that says what and where).
 
 mod check;
