@@ -225,12 +225,7 @@ async fn collect(
             .await
             .expect("fetch");
         while let Some(Ok(message)) = batch.next().await {
-            let id = message
-                .headers
-                .as_ref()
-                .and_then(|h| h.get("Handlebox-Page"))
-                .map(|v| v.as_str().to_owned())
-                .unwrap_or_default();
+            let id = header(&message, "Handlebox-Page");
             seen.insert(id.clone());
             out.push((id, message));
         }
@@ -267,6 +262,16 @@ fn wait_pending(rt: &tokio::runtime::Runtime, nats: &Nats, count: usize) {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// A message's header `name`, or `""`.
+fn header(message: &async_nats::jetstream::Message, name: &str) -> String {
+    message
+        .headers
+        .as_ref()
+        .and_then(|h| h.get(name))
+        .map(|v| v.as_str().to_owned())
+        .unwrap_or_default()
 }
 
 fn ids(messages: &[(String, async_nats::jetstream::Message)]) -> BTreeSet<String> {
@@ -329,19 +334,8 @@ fn every_page_gets_its_result_and_bad_messages_are_dead_letters() {
         Duration::from_secs(20),
     ));
     assert_eq!(ids(&dead), BTreeSet::from(["bad".to_owned()]));
-    let error = dead[0]
-        .1
-        .headers
-        .as_ref()
-        .and_then(|h| h.get("Handlebox-Error"))
-        .map(|v| v.as_str().to_owned());
-    assert!(
-        error
-            .as_deref()
-            .unwrap_or_default()
-            .contains("not valid JSON"),
-        "{error:?}"
-    );
+    let error = header(&dead[0].1, "Handlebox-Error");
+    assert!(error.contains("not valid JSON"), "{error:?}");
     assert_eq!(&dead[0].1.payload[..], b"{not json");
     // The two workers' metrics count each page once (no page was
     // delivered twice here).
@@ -393,17 +387,9 @@ fn a_result_too_large_for_the_server_is_a_dead_letter() {
         "{}",
         worker.log()
     );
-    let error = dead[0]
-        .1
-        .headers
-        .as_ref()
-        .and_then(|h| h.get("Handlebox-Error"))
-        .map(|v| v.as_str().to_owned());
+    let error = header(&dead[0].1, "Handlebox-Error");
     assert!(
-        error
-            .as_deref()
-            .unwrap_or_default()
-            .contains("more than the NATS server's largest message"),
+        error.contains("more than the NATS server's largest message"),
         "{error:?}"
     );
     let started = Instant::now();
