@@ -39,13 +39,10 @@ async function main() {
     await page.keyboard.press('Control+A');
     await page.keyboard.press('Delete');
     await page.keyboard.insertText(text);
-    const before = await test('status').textContent();
+    const before = await page.evaluate(() => Number(document.body.dataset.runs || 0));
     await page.keyboard.press('Control+Enter');
     await page.waitForFunction(
-      (old) => {
-        const status = document.querySelector('[data-testid="status"]').textContent;
-        return status.startsWith('ran') && status !== old;
-      },
+      (old) => Number(document.body.dataset.runs || 0) > old,
       before,
       { timeout: 15000 },
     );

@@ -19,6 +19,8 @@
   var toLower = call.bind(String.prototype.toLowerCase);
   var toUpper = call.bind(String.prototype.toUpperCase);
   var replace = call.bind(String.prototype.replace);
+  var charCodeAt = call.bind(String.prototype.charCodeAt);
+  var fromCharCode = String.fromCharCode;
   var defineProperty = Object.defineProperty;
   var freeze = Object.freeze;
   var create = Object.create;
@@ -791,11 +793,77 @@
     dataLayerSet = true;
   });
 
+  // `btoa` and `atob`: base64 of Latin-1 text, as WHATWG's "forgiving
+  // base64" reads it (ASCII white space skipped, `=` padding optional).
+  var BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  function invalidCharacter(what, why) {
+    var error = new ErrorCtor("Failed to execute '" + what + "' on 'Window': " + why);
+    error.name = 'InvalidCharacterError';
+    return error;
+  }
+  function oneArgument(what, count) {
+    if (count === 0) {
+      throw new TypeErrorCtor("Failed to execute '" + what + "' on 'Window': 1 argument required, but only 0 present.");
+    }
+  }
+  function btoa(data) {
+    oneArgument('btoa', arguments.length);
+    var text = toText(data);
+    var codes = [];
+    for (var i = 0; i < text.length; i++) {
+      var code = charCodeAt(text, i);
+      if (code > 255) {
+        throw invalidCharacter('btoa', 'The string to be encoded contains characters outside of the Latin1 range.');
+      }
+      push(codes, code);
+    }
+    var out = [];
+    for (var j = 0; j < codes.length; j += 3) {
+      var n = (codes[j] << 16) | ((j + 1 < codes.length ? codes[j + 1] : 0) << 8) | (j + 2 < codes.length ? codes[j + 2] : 0);
+      push(out, BASE64[(n >> 18) & 63], BASE64[(n >> 12) & 63],
+        j + 1 < codes.length ? BASE64[(n >> 6) & 63] : '=', j + 2 < codes.length ? BASE64[n & 63] : '=');
+    }
+    return join(out, '');
+  }
+  function atob(data) {
+    oneArgument('atob', arguments.length);
+    var text = toText(data);
+    var digits = [];
+    for (var i = 0; i < text.length; i++) {
+      var code = charCodeAt(text, i);
+      // ASCII white space: tab, line feed, form feed, carriage return, space.
+      if (code === 9 || code === 10 || code === 12 || code === 13 || code === 32) continue;
+      push(digits, code);
+    }
+    var length = digits.length;
+    if (length % 4 === 0 && length > 0 && digits[length - 1] === 61) {
+      length--;
+      if (digits[length - 1] === 61) length--;
+    }
+    var bad = 'The string to be decoded is not correctly encoded.';
+    if (length % 4 === 1) throw invalidCharacter('atob', bad);
+    var out = [];
+    var buffer = 0;
+    var bits = 0;
+    for (var k = 0; k < length; k++) {
+      var c = digits[k];
+      var value = c >= 65 && c <= 90 ? c - 65 : c >= 97 && c <= 122 ? c - 71 : c >= 48 && c <= 57 ? c + 4 : c === 43 ? 62 : c === 47 ? 63 : -1;
+      if (value < 0) throw invalidCharacter('atob', bad);
+      buffer = ((buffer << 6) | value) & 0xffffff;
+      bits += 6;
+      if (bits >= 8) {
+        bits -= 8;
+        push(out, fromCharCode((buffer >> bits) & 255));
+      }
+    }
+    return join(out, '');
+  }
+
   var WINDOW = {
     window: global, self: global, top: global, parent: global, frames: global,
     document: document, navigator: navigator,
     localStorage: new Storage(), sessionStorage: new Storage(),
-    URL: URL, URLSearchParams: URLSearchParams
+    URL: URL, URLSearchParams: URLSearchParams, btoa: btoa, atob: atob
   };
   var names = keys(WINDOW);
   for (var w = 0; w < names.length; w++) hidden(global, names[w], WINDOW[names[w]]);
