@@ -287,6 +287,16 @@ fn pages(count: usize, prefix: &str) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
+/// `count` pages of 50 events, each taking the slow config its whole
+/// page budget.
+fn slow_pages(count: usize, prefix: &str) -> Vec<(String, Vec<u8>)> {
+    let slow: Value =
+        serde_json::from_str(&fixture("fixtures/pages/browsing-50-events.json")).expect("page");
+    (0..count)
+        .map(|i| (format!("{prefix}{i}"), slow.to_string().into_bytes()))
+        .collect()
+}
+
 #[test]
 fn every_page_gets_its_result_and_bad_messages_are_dead_letters() {
     let nats = Nats::start("results");
@@ -406,19 +416,20 @@ fn a_result_too_large_for_the_server_is_a_dead_letter() {
 fn a_killed_worker_loses_no_page() {
     let nats = Nats::start("kill");
     let rt = runtime();
-    let slow: Value =
-        serde_json::from_str(&fixture("fixtures/pages/browsing-50-events.json")).unwrap();
-    let batch: Vec<(String, Vec<u8>)> = (0..8)
-        .map(|i| (format!("s{i}"), slow.to_string().into_bytes()))
-        .collect();
-    rt.block_on(publish(&nats.url(), &batch));
+    rt.block_on(publish(&nats.url(), &slow_pages(8, "s")));
     let mut first = Worker::start(&nats, SLOW, &["--workers", "4"]);
-    // Each page takes its whole 1 s budget: let the first worker take a batch.
-    std::thread::sleep(Duration::from_millis(1500));
+    // Each page takes its whole 1 s budget: kill the worker while it holds
+    // pages, which only a redelivery can then finish.
+    wait_pending(&rt, &nats, 1);
     first.signal("-KILL");
+    assert_eq!(
+        first.wait(Duration::from_secs(5)),
+        None,
+        "SIGKILL leaves no exit code"
+    );
     assert!(
-        first.wait(Duration::from_secs(5)).is_none(),
-        "killed, not exited"
+        rt.block_on(consumer_state(&nats.url())).0 >= 1,
+        "pages left unacked"
     );
     let _second = Worker::start(&nats, SLOW, &["--workers", "4"]);
     let results = rt.block_on(collect(
@@ -459,12 +470,7 @@ fn workers_go_on_when_the_server_restarts() {
 fn sigterm_finishes_the_pages_in_flight() {
     let nats = Nats::start("term");
     let rt = runtime();
-    let slow: Value =
-        serde_json::from_str(&fixture("fixtures/pages/browsing-50-events.json")).unwrap();
-    let batch: Vec<(String, Vec<u8>)> = (0..2)
-        .map(|i| (format!("t{i}"), slow.to_string().into_bytes()))
-        .collect();
-    rt.block_on(publish(&nats.url(), &batch));
+    rt.block_on(publish(&nats.url(), &slow_pages(2, "t")));
     let mut worker = Worker::start(&nats, SLOW, &["--workers", "2"]);
     wait_pending(&rt, &nats, 2);
     worker.signal("-TERM");
