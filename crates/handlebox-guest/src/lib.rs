@@ -13,6 +13,7 @@
 //! ([`host`]).
 
 mod browser;
+mod cldr_patterns;
 mod data;
 mod dom;
 mod errors;
@@ -20,6 +21,7 @@ mod handlers;
 mod host;
 mod json;
 mod lint;
+mod locale_data;
 mod plan;
 mod schema;
 mod v8;

@@ -22,10 +22,12 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::json::text;
-use crate::{browser, data, dom, errors, handlers, host, json, schema};
+use crate::locale_data::HostLocaleData;
+use crate::{browser, cldr_patterns, data, dom, errors, handlers, host, json, schema};
 
 const RUNTIME_JS: &str = include_str!("runtime.js");
 const BROWSER_JS: &str = include_str!("browser.js");
+const INTL_JS: &str = include_str!("intl.js");
 
 /// Console lines of the current call.
 #[derive(Default)]
@@ -93,7 +95,7 @@ impl Runtime {
                 .build()
                 .into()
         };
-        let natives: [(&str, NativeFn); 17] = [
+        let natives: [(&str, NativeFn); 21] = [
             ("page", data::host_page),
             ("globals", data::host_globals),
             ("digitalData", data::digital_data),
@@ -111,6 +113,10 @@ impl Runtime {
             ("domChildren", dom::children),
             ("domAttributes", dom::attributes),
             ("domRead", dom::read),
+            ("numberStyle", cldr_patterns::number_style),
+            ("currencyDigits", cldr_patterns::currency_digits_of),
+            ("numericDate", cldr_patterns::numeric_date_of),
+            ("dateTime", cldr_patterns::date_time_of),
         ];
         let host = JsObject::with_null_proto();
         for (name, f) in natives {
@@ -120,7 +126,14 @@ impl Runtime {
         let parts = browser::url_parts(context);
         host.set(js_string!("urlParts"), parts, true, context)?;
         let browser = evaluate(BROWSER_JS, "browser", context)?;
-        let browser = call_value(&browser, &JsValue::undefined(), &[host.into()], context)?;
+        let browser = call_value(
+            &browser,
+            &JsValue::undefined(),
+            &[host.clone().into()],
+            context,
+        )?;
+        let intl = evaluate(INTL_JS, "intl", context)?;
+        call_value(&intl, &JsValue::undefined(), &[host.into()], context)?;
 
         let factory = evaluate(RUNTIME_JS, "runtime", context)?;
         let log = native(host_log, "log", context);
@@ -210,6 +223,9 @@ const WARM_UP: &str = "(function () { \
     JSON.stringify(JSON.parse('{\"a\":[1,2.5,\"x\"]}')); \
     Object.keys({a: 1}); String(1.5); (1234.5).toFixed(1); \
     new Date(0).toISOString(); Math.round(1.5); \
+    (1.5).toLocaleString('en-US', {style: 'currency', currency: 'USD'}); \
+    new Date(0).toLocaleString('en-US'); new Intl.DateTimeFormat('en-US').format(0); \
+    'a'.localeCompare('b', 'en'); \
 })()";
 
 /// A compiled handler, or why it did not compile.
@@ -254,7 +270,11 @@ thread_local! {
 
 impl World {
     fn build() -> Result<Self, ErrorInfo> {
-        let mut context = Context::default();
+        let mut context = Context::builder()
+            .icu_buffer_provider(HostLocaleData)
+            .map_err(|e| internal(&JsError::from(e)))?
+            .build()
+            .map_err(|e| internal(&e))?;
         let runtime = Runtime::load(&mut context).map_err(|e| internal(&e))?;
         // The engine sets some things up on first use (the regular
         // expression engine above all: 120 µs for a page's first `/a+/`).

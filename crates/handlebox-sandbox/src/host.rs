@@ -14,6 +14,7 @@ use handlebox_protocol::CallId;
 use wasmtime::{AsContextMut, Caller, Extern, Linker, ResourceLimiter};
 
 use crate::budget::{Cost, PageBudget, ticks};
+use crate::locale_data::{self, Refusal};
 
 const WASI: &str = "wasi_snapshot_preview1";
 const ERRNO_SUCCESS: i32 = 0;
@@ -53,6 +54,9 @@ pub(crate) struct HostState {
     pub(crate) page_bound: bool,
     /// Who pays for each handler's time on the page.
     pub(crate) time: HandlerTime,
+    /// The answer to the guest's last request for locale data, until it
+    /// reads it.
+    pub(crate) locale_answer: Vec<u8>,
 }
 
 /// What each handler has spent on the page, and what stops it: the host
@@ -139,6 +143,7 @@ impl HostState {
             page: None,
             page_bound: false,
             time: HandlerTime::default(),
+            locale_answer: Vec::new(),
         }
     }
 
@@ -270,7 +275,8 @@ fn read_u32(data: &[u8], at: usize) -> Option<u32> {
 /// Module name of the host's own imports.
 const HOST: &str = "handlebox";
 
-/// Adds the host's own imports, which bracket each handler call.
+/// Adds the host's own imports: the two that bracket each handler call,
+/// and the two that answer requests for locale data.
 pub(crate) fn add_calls(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(
         HOST,
@@ -338,7 +344,64 @@ pub(crate) fn add_calls(linker: &mut Linker<HostState>) -> wasmtime::Result<()> 
         // guest cannot win time back by starting and ending calls.
         caller.as_context_mut().set_epoch_deadline(ticks(left));
     })?;
+    linker.func_wrap(
+        HOST,
+        "locale_data",
+        |mut caller: Caller<'_, HostState>, ptr: u32, len: u32| -> i32 {
+            let Some(memory) = guest_memory(&mut caller) else {
+                return -(Refusal::Other as i32);
+            };
+            let request = memory
+                .data(&caller)
+                .get(ptr as usize..(ptr as usize).saturating_add(len as usize))
+                .map(<[u8]>::to_vec);
+            let answer = match request {
+                Some(request) => locale_data::answer(&request),
+                None => Err(Refusal::InvalidRequest),
+            };
+            match answer.and_then(|a| {
+                i32::try_from(a.len())
+                    .map(|n| (a, n))
+                    .map_err(|_| Refusal::Other)
+            }) {
+                Ok((answer, size)) => {
+                    caller.data_mut().locale_answer = answer;
+                    size
+                }
+                Err(refusal) => {
+                    caller.data_mut().locale_answer.clear();
+                    -(refusal as i32)
+                }
+            }
+        },
+    )?;
+    linker.func_wrap(
+        HOST,
+        "locale_data_read",
+        |mut caller: Caller<'_, HostState>, ptr: u32, len: u32| {
+            let answer = std::mem::take(&mut caller.data_mut().locale_answer);
+            let Some(memory) = guest_memory(&mut caller) else {
+                return;
+            };
+            let n = answer.len().min(len as usize);
+            if let Some(target) = memory
+                .data_mut(&mut caller)
+                .get_mut(ptr as usize..(ptr as usize).saturating_add(n))
+            {
+                target.copy_from_slice(&answer[..n]);
+            }
+        },
+    )?;
     Ok(())
+}
+
+/// The calling instance's memory (also while it is being snapshotted,
+/// before [`HostState::memory`] is set).
+fn guest_memory(caller: &mut Caller<'_, HostState>) -> Option<wasmtime::Memory> {
+    caller
+        .data()
+        .memory
+        .or_else(|| caller.get_export("memory").and_then(Extern::into_memory))
 }
 
 /// Adds the WASI stubs to `linker`.

@@ -39,6 +39,7 @@ mod host;
 mod image;
 mod input;
 mod instance;
+mod locale_data;
 mod sandbox;
 mod snapshot;
 mod world;

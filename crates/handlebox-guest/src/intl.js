@@ -1,0 +1,330 @@
+// Formatting by locale as the page's browser does it: `Intl`,
+// `toLocaleString`, `toLocaleDateString`, `localeCompare`. Boa's `Intl`
+// does the work with real locale data (asked of the host, see
+// locale_data.rs); this script adds what a browser has and Boa has not:
+// - the page's `language` is the default locale, as a browser's own
+//   language is (Boa alone would use the root locale, `und`);
+// - `style: 'currency'` and `style: 'percent'` (Boa formats the digits,
+//   number_style.rs puts them into the locale's pattern);
+// - numeric dates as Chrome writes them (`11/29/2026`, `1.11.2026`; ICU4X
+//   writes `11/29/26`, `01.11.26`) for `toLocaleDateString` and
+//   `toLocaleString` with their default fields, in UTC (the sandbox's
+//   time zone);
+// - options Handlebox cannot honour fail with a RangeError that says so,
+//   instead of a number formatted some other way.
+// Built once, before the instance's snapshot.
+(function (host) {
+  'use strict';
+  var call = Function.prototype.call;
+  var construct = Reflect.construct;
+  var apply = Reflect.apply;
+  var defineProperty = Object.defineProperty;
+  var create = Object.create;
+  var arraySlice = call.bind(Array.prototype.slice);
+  var numberValue = call.bind(Number.prototype.valueOf);
+  var toUpper = call.bind(String.prototype.toUpperCase);
+  var test = call.bind(RegExp.prototype.test);
+  var exec = call.bind(RegExp.prototype.exec);
+  var isFinite = Number.isFinite;
+  var abs = Math.abs;
+  var RangeErrorCtor = RangeError;
+  var TypeErrorCtor = TypeError;
+  var CURRENCY_CODE = /^[A-Za-z]{3}$/;
+  var DECIMAL = /^(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/;
+
+  function language() {
+    return host.page('language') || 'en-US';
+  }
+
+  // `args` with the page's language for its locales when they are missing.
+  function withLanguage(args, at) {
+    var copy = arraySlice(args);
+    if (copy[at] === undefined) {
+      copy[at] = language();
+    }
+    return copy;
+  }
+
+  function method(object, name, f) {
+    defineProperty(object, name, { value: f, writable: true, configurable: true, enumerable: false });
+  }
+
+  // The constructor `name` of `Intl`, taking the page's language as its
+  // default locale; `make` builds the instance (by default, Boa's).
+  function wrapConstructor(name, make) {
+    var native = Intl[name];
+    if (typeof native !== 'function') {
+      return;
+    }
+    var build = make || function (target, args, newTarget) {
+      return construct(target, withLanguage(args, 0), newTarget);
+    };
+    var wrapped = new Proxy(native, {
+      construct: function (target, args, newTarget) {
+        return build(target, args, newTarget === wrapped ? target : newTarget);
+      },
+      apply: function (target, self, args) {
+        return build(target, args, target);
+      },
+    });
+    method(Intl, name, wrapped);
+    method(native.prototype, 'constructor', wrapped);
+  }
+
+  function unsupported(option, value) {
+    return new RangeErrorCtor(
+      'Intl.NumberFormat option ' + option + ": '" + value + "' is not supported in the Handlebox sandbox"
+    );
+  }
+
+  // ECMA-402's fraction digits, from the options and the style's defaults.
+  function fractionDigits(options, minimumDefault, maximumDefault) {
+    var minimum = options.minimumFractionDigits;
+    var maximum = options.maximumFractionDigits;
+    if (minimum === undefined && maximum === undefined) {
+      return [minimumDefault, maximumDefault];
+    }
+    if (minimum === undefined) {
+      maximum = +maximum;
+      return [Math.min(minimumDefault, maximum), maximum];
+    }
+    minimum = +minimum;
+    if (maximum === undefined) {
+      return [minimum, Math.max(minimum, maximumDefault)];
+    }
+    maximum = +maximum;
+    if (minimum > maximum) {
+      throw new RangeErrorCtor('maximumFractionDigits value is out of range.');
+    }
+    return [minimum, maximum];
+  }
+
+  // The decimal text of `x` × 100, exactly (no floating-point product).
+  function hundredfold(x) {
+    var parts = exec(DECIMAL, String(x));
+    if (!parts) {
+      return x * 100;
+    }
+    var fraction = parts[2] || '';
+    var exponent = (parts[3] ? +parts[3] : 0) - fraction.length + 2;
+    return parts[1] + fraction + 'e' + exponent;
+  }
+
+  var NativeNumberFormat = Intl.NumberFormat;
+
+  // An `Intl.NumberFormat` for `style: 'currency'` or `'percent'`.
+  function styledNumberFormat(locales, options, style) {
+    var code = '';
+    var display = '';
+    var digits = 0;
+    if (style === 'currency') {
+      code = options.currency;
+      if (code === undefined) {
+        throw new TypeErrorCtor('Currency code is required with currency style.');
+      }
+      code = String(code);
+      if (!test(CURRENCY_CODE, code)) {
+        throw new RangeErrorCtor('Invalid currency code : ' + code);
+      }
+      code = toUpper(code);
+      display = options.currencyDisplay === undefined ? 'symbol' : String(options.currencyDisplay);
+      if (display === 'name') {
+        throw unsupported('currencyDisplay', display);
+      }
+      if (display !== 'symbol' && display !== 'narrowSymbol' && display !== 'code') {
+        throw new RangeErrorCtor(
+          'Value ' + display + ' out of range for Intl.NumberFormat options property currencyDisplay'
+        );
+      }
+      var sign = options.currencySign;
+      if (sign !== undefined && String(sign) !== 'standard') {
+        throw unsupported('currencySign', String(sign));
+      }
+      digits = host.currencyDigits(code);
+    }
+    var notation = options.notation;
+    if (notation !== undefined && String(notation) !== 'standard') {
+      throw unsupported('notation', String(notation));
+    }
+    var decimal = {
+      minimumIntegerDigits: options.minimumIntegerDigits,
+      useGrouping: options.useGrouping,
+      roundingMode: options.roundingMode,
+    };
+    if (options.minimumSignificantDigits !== undefined || options.maximumSignificantDigits !== undefined) {
+      decimal.minimumSignificantDigits = options.minimumSignificantDigits;
+      decimal.maximumSignificantDigits = options.maximumSignificantDigits;
+    } else {
+      var fraction = fractionDigits(options, digits, digits);
+      decimal.minimumFractionDigits = fraction[0];
+      decimal.maximumFractionDigits = fraction[1];
+    }
+    var inner = new NativeNumberFormat(locales === undefined ? language() : locales, decimal);
+    var locale = inner.resolvedOptions().locale;
+    var innerFormat = inner.format;
+
+    var format = function (value) {
+      var x = +value;
+      var negative = x < 0 || (x === 0 && 1 / x < 0);
+      var magnitude = abs(x);
+      var text;
+      if (isFinite(magnitude)) {
+        text = innerFormat(style === 'percent' ? hundredfold(magnitude) : magnitude);
+      } else {
+        text = x !== x ? 'NaN' : '∞';
+      }
+      return host.numberStyle(locale, style, code, display, text, negative);
+    };
+    var formatter = create(NativeNumberFormat.prototype);
+    defineProperty(formatter, 'format', {
+      get: function () { return format; },
+      configurable: true,
+    });
+    method(formatter, 'resolvedOptions', function resolvedOptions() {
+      var resolved = inner.resolvedOptions();
+      resolved.style = style;
+      if (style === 'currency') {
+        resolved.currency = code;
+        resolved.currencyDisplay = display;
+        resolved.currencySign = 'standard';
+      }
+      return resolved;
+    });
+    return formatter;
+  }
+
+  function buildNumberFormat(target, args, newTarget) {
+    var options = args[1];
+    var style = options === undefined || options === null ? undefined : Object(options).style;
+    if (style !== undefined) {
+      style = String(style);
+    }
+    if (style === 'currency' || style === 'percent') {
+      return styledNumberFormat(args[0], Object(options), style);
+    }
+    return construct(target, withLanguage(args, 0), newTarget);
+  }
+
+  wrapConstructor('NumberFormat', buildNumberFormat);
+  wrapConstructor('DateTimeFormat');
+  wrapConstructor('Collator');
+  wrapConstructor('PluralRules');
+  wrapConstructor('ListFormat');
+  wrapConstructor('Segmenter');
+
+  var NativeDateTimeFormat = Intl.DateTimeFormat;
+  var timeValue = call.bind(Date.prototype.getTime);
+  var utcYear = call.bind(Date.prototype.getUTCFullYear);
+  var utcMonth = call.bind(Date.prototype.getUTCMonth);
+  var utcDay = call.bind(Date.prototype.getUTCDate);
+  var nativeTimeString = Date.prototype.toLocaleTimeString;
+  var indexOf = call.bind(String.prototype.indexOf);
+  // Fields that make a date other than the default numeric one.
+  var OTHER_FIELDS = [
+    'weekday', 'era', 'hour', 'minute', 'second', 'dayPeriod', 'fractionalSecondDigits',
+    'timeZoneName', 'dateStyle', 'timeStyle', 'hour12', 'hourCycle', 'calendar', 'numberingSystem',
+  ];
+  var UTC_NAMES = ['UTC', 'utc', 'Etc/UTC', 'GMT', 'Etc/GMT'];
+
+  // Whether `options` asks for the default numeric date (year, month and
+  // day, all numeric, or none named) in UTC, and nothing more; with
+  // `date: false`, for no date fields at all.
+  function defaultDate(options, dateFields) {
+    if (options === undefined) {
+      return true;
+    }
+    if (options === null) {
+      return false;
+    }
+    var o = Object(options);
+    for (var i = 0; i < OTHER_FIELDS.length; i++) {
+      if (o[OTHER_FIELDS[i]] !== undefined) {
+        return false;
+      }
+    }
+    var year = o.year;
+    var month = o.month;
+    var day = o.day;
+    var named = year !== undefined || month !== undefined || day !== undefined;
+    if (named && (!dateFields || year !== 'numeric' || month !== 'numeric' || day !== 'numeric')) {
+      return false;
+    }
+    var zone = o.timeZone;
+    return zone === undefined || UTC_NAMES.indexOf(String(zone)) >= 0;
+  }
+
+  // The locale Boa resolves `locales` to, when its digits are ASCII ones
+  // and it names no calendar or numbering system of its own.
+  function latinLocale(locales) {
+    var resolved = new NativeDateTimeFormat(locales === undefined ? language() : locales).resolvedOptions();
+    if (resolved.numberingSystem !== 'latn' || resolved.calendar !== 'gregory' || indexOf(resolved.locale, '-u-') >= 0) {
+      return undefined;
+    }
+    return resolved.locale;
+  }
+
+  function numericDate(date, locale) {
+    return host.numericDate(locale, utcYear(date), utcMonth(date) + 1, utcDay(date));
+  }
+
+  var nativeDateString = Date.prototype.toLocaleDateString;
+  method(Date.prototype, 'toLocaleDateString', {
+    toLocaleDateString: function () {
+      var locales = arguments[0];
+      var options = arguments[1];
+      var time = timeValue(this);
+      if (time === time && defaultDate(options, true)) {
+        var locale = latinLocale(locales);
+        if (locale !== undefined) {
+          return numericDate(this, locale);
+        }
+      }
+      return apply(nativeDateString, this, withLanguage(arguments, 0));
+    },
+  }.toLocaleDateString);
+
+  var nativeString = Date.prototype.toLocaleString;
+  method(Date.prototype, 'toLocaleString', {
+    toLocaleString: function () {
+      var locales = arguments[0];
+      var options = arguments[1];
+      var time = timeValue(this);
+      if (time === time && defaultDate(options, false)) {
+        var locale = latinLocale(locales);
+        if (locale !== undefined) {
+          var clock = apply(nativeTimeString, this, [locale, options]);
+          return host.dateTime(locale, numericDate(this, locale), clock);
+        }
+      }
+      return apply(nativeString, this, withLanguage(arguments, 0));
+    },
+  }.toLocaleString);
+
+  // The locale-taking methods, with the page's language as the default.
+  function wrapMethod(prototype, name, at) {
+    var native = prototype[name];
+    var named = {};
+    named[name] = function () {
+      return apply(native, this, withLanguage(arguments, at));
+    };
+    method(prototype, name, named[name]);
+  }
+
+  var NumberFormat = Intl.NumberFormat;
+  method(Number.prototype, 'toLocaleString', {
+    toLocaleString: function () {
+      var x = numberValue(this);
+      if (x !== x) {
+        return 'NaN';
+      }
+      if (!isFinite(x) && (arguments[1] === undefined || arguments[1] === null)) {
+        return x < 0 ? '-∞' : '∞';
+      }
+      return new NumberFormat(arguments[0], arguments[1]).format(x);
+    },
+  }.toLocaleString);
+  wrapMethod(Date.prototype, 'toLocaleTimeString', 0);
+  wrapMethod(String.prototype, 'localeCompare', 1);
+  wrapMethod(String.prototype, 'toLocaleUpperCase', 0);
+  wrapMethod(String.prototype, 'toLocaleLowerCase', 0);
+});
