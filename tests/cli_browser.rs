@@ -79,7 +79,7 @@ fn every_recorded_expression_gives_what_chrome_gave() {
             ));
         }
     }
-    assert_eq!(compared, 150, "every recorded row is compared");
+    assert_eq!(compared, 158, "every recorded row is compared");
     assert!(
         differences.is_empty(),
         "{} of {} expressions differ from Chrome:\n{}",
@@ -528,4 +528,44 @@ fn a_big_page_is_parsed_as_it_opens_not_in_a_handlers_call() {
     ]));
     let out: Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(out["value"], "2026", "{out}");
+}
+
+#[test]
+fn the_default_locale_is_the_pages_language_or_en_us() {
+    let dir = temp_dir("default-locale");
+    let mut page: Value = serde_json::from_str(&fixture(PAGE)).unwrap();
+    let code =
+        "return [(1234.5).toLocaleString(), new Intl.NumberFormat().resolvedOptions().locale]";
+    let mut values = Vec::new();
+    for language in [
+        json!("de-AT"),
+        json!("ru_RU"),
+        json!("en-US,en;q=0.9"),
+        Value::Null,
+    ] {
+        page["language"] = language.clone();
+        let path = dir.join("page.json");
+        std::fs::write(&path, page.to_string()).unwrap();
+        let output = handlebox(&[
+            "eval",
+            "--page",
+            path.to_str().unwrap(),
+            "--format",
+            "json",
+            "--code",
+            code,
+        ]);
+        let out: Value = serde_json::from_str(&stdout(&output)).expect("eval prints JSON");
+        assert_eq!(out["error"], Value::Null, "language {language}: {out}");
+        values.push(out["value"].clone());
+    }
+    assert_eq!(
+        values,
+        [
+            json!(["1\u{a0}234,5", "de-AT"]),
+            json!(["1,234.5", "en-US"]),
+            json!(["1,234.5", "en-US"]),
+            json!(["1,234.5", "en-US"]),
+        ]
+    );
 }

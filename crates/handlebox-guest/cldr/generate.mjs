@@ -1,9 +1,10 @@
 // Writes the CLDR patterns the guest formats with where Boa's `Intl` (on
 // ICU4X's data) lacks them or differs from Chrome: for each CLDR locale of
 // modern coverage, its standard currency and percent patterns, minus and
-// percent signs and currency symbols, its numeric date pattern (`yMd`:
-// Chrome's `11/29/2026` where ICU4X writes `11/29/26`) and how a date and
-// a time are joined; plus the fraction digits of each currency.
+// percent, plus and minus signs, how it writes NaN, its currency symbols,
+// its numeric date pattern (`yMd`: Chrome's `11/29/2026` where ICU4X
+// writes `11/29/26`) and how it joins a numeric date and a time; plus the
+// fraction digits of each currency.
 //
 // A locale is written only where it differs from its truncation parent
 // (`de-AT` from `de`, `de` from `und`), and the guest looks a locale up
@@ -44,9 +45,11 @@ function entry(locale) {
     currencyAlpha: currency['standard-alphaNextToNumber'] || currency.standard,
     percent: percent.standard,
     minus: symbols.minusSign,
+    plus: symbols.plusSign,
+    nan: symbols.nan,
     percentSign: symbols.percentSign,
     date: formats.availableFormats.yMd,
-    dateTime: formats.medium,
+    dateTime: formats.short,
     symbol,
     narrow,
   };
@@ -63,7 +66,7 @@ const shown = (entry, key, code) =>
 // symbol that differs from its parent's, even where it equals its own code.
 function difference(child, parent) {
   const changed = {};
-  for (const key of ['currency', 'currencyAlpha', 'percent', 'minus', 'percentSign', 'date', 'dateTime']) {
+  for (const key of ['currency', 'currencyAlpha', 'percent', 'minus', 'plus', 'nan', 'percentSign', 'date', 'dateTime']) {
     if (child[key] !== parent[key]) changed[key] = child[key];
   }
   for (const key of ['symbol', 'narrow']) {
@@ -79,9 +82,14 @@ function difference(child, parent) {
   return changed;
 }
 
+// The parent the guest walks to: the locale without its last subtag,
+// except that a locale naming a script (`zh-Hant`, `sr-Latn`) has the root
+// as its parent, as in CLDR's parentLocales: `zh-Hant` is not `zh` (whose
+// script is Hans).
 const parentOf = (locale) => {
   const cut = locale.lastIndexOf('-');
-  return cut < 0 ? 'und' : locale.slice(0, cut);
+  if (cut < 0 || /^[A-Z][a-z]{3}$/.test(locale.slice(cut + 1))) return 'und';
+  return locale.slice(0, cut);
 };
 
 const resolved = new Map([['und', entry('und')]]);

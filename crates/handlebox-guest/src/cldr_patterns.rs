@@ -7,56 +7,49 @@
 //! writes `11/29/26` and `01.11.26`).
 //!
 //! The patterns come from `cldr_patterns.json`, written from CLDR by
-//! `cldr/generate.mjs`: each locale holds what differs from its parent
+//! `cldr/generate.mjs` and made static data by `build.rs`: each locale
+//! holds what differs from its parent
 //! (`de-AT` from `de`, `de` from `und`), so a lookup walks up from the
 //! locale and takes the first value it finds.
 
-use std::collections::HashMap;
-use std::sync::OnceLock;
-
 use boa_engine::{Context, JsNativeError, JsResult, JsString, JsValue};
-use serde::Deserialize;
 
 use crate::json::text;
-
-/// The CLDR patterns, as `cldr/generate.mjs` writes them.
-const PATTERNS_JSON: &str = include_str!("cldr_patterns.json");
 
 /// The no-break space CLDR puts between an alphabetic currency symbol and
 /// the digits next to it (`currencySpacing`'s `insertBetween`).
 const SPACING: char = '\u{a0}';
 
 /// What one locale changes from its parent.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy)]
 struct Entry {
-    currency: Option<String>,
-    currency_alpha: Option<String>,
-    percent: Option<String>,
-    minus: Option<String>,
-    percent_sign: Option<String>,
+    currency: Option<&'static str>,
+    currency_alpha: Option<&'static str>,
+    percent: Option<&'static str>,
+    minus: Option<&'static str>,
+    plus: Option<&'static str>,
+    /// How the locale writes NaN (`не число`).
+    nan: Option<&'static str>,
+    percent_sign: Option<&'static str>,
     /// The numeric date pattern (CLDR's `yMd`).
-    date: Option<String>,
-    /// How a date and a time are joined (`{1}, {0}`).
-    date_time: Option<String>,
-    #[serde(default)]
-    symbol: HashMap<String, String>,
-    #[serde(default)]
-    narrow: HashMap<String, String>,
+    date: Option<&'static str>,
+    /// How a numeric date and a time are joined (`{1}, {0}`).
+    date_time: Option<&'static str>,
+    /// Currency symbols, by code, sorted.
+    symbol: &'static [(&'static str, &'static str)],
+    /// Narrow currency symbols, by code, sorted.
+    narrow: &'static [(&'static str, &'static str)],
 }
 
-/// The whole table.
-#[derive(Debug, Default, Deserialize)]
-struct Patterns {
-    /// Fraction digits of the currencies that do not have 2.
-    fractions: HashMap<String, u8>,
-    locales: HashMap<String, Entry>,
-}
+// `FRACTIONS` and `LOCALES`, written by build.rs from cldr_patterns.json.
+include!(concat!(env!("OUT_DIR"), "/cldr_patterns.rs"));
 
-/// The table, read once (before the snapshot, by the warm-up).
-fn patterns() -> &'static Patterns {
-    static PATTERNS: OnceLock<Patterns> = OnceLock::new();
-    PATTERNS.get_or_init(|| serde_json::from_str(PATTERNS_JSON).unwrap_or_default())
+/// The value for `key` in a sorted table.
+fn lookup<T: Copy>(table: &'static [(&'static str, T)], key: &str) -> Option<T> {
+    table
+        .binary_search_by(|(name, _)| (*name).cmp(key))
+        .ok()
+        .map(|at| table[at].1)
 }
 
 /// How a number is styled.
@@ -80,7 +73,10 @@ pub(crate) enum Display {
 }
 
 /// The locale and its parents up to `und`, most specific first; Unicode
-/// extensions (`-u-…`) are dropped.
+/// extensions (`-u-…`) are dropped. A locale that names a script
+/// (`zh-Hant`) has `und` as its parent, as in CLDR (`zh` is written in
+/// Hans); `intl.js` names the script only when it is not the language's
+/// own (`zh-Hant-TW`, but `ru-RU`).
 fn chain(locale: &str) -> impl Iterator<Item = &str> {
     let base = locale.split("-u-").next().unwrap_or(locale);
     let base = base.split("-x-").next().unwrap_or(base);
@@ -88,49 +84,55 @@ fn chain(locale: &str) -> impl Iterator<Item = &str> {
     std::iter::from_fn(move || {
         let current = next?;
         next = match current.rfind('-') {
-            Some(cut) => Some(&current[..cut]),
-            None if current != "und" => Some("und"),
-            None => None,
+            Some(cut) if !is_script(&current[cut + 1..]) => Some(&current[..cut]),
+            _ if current != "und" => Some("und"),
+            _ => None,
         };
         Some(current)
     })
 }
 
+/// Whether a subtag is a script (`Hant`, `Latn`).
+fn is_script(subtag: &str) -> bool {
+    subtag.len() == 4 && subtag.starts_with(|c: char| c.is_ascii_uppercase())
+}
+
 /// The first value `pick` finds walking up from `locale`.
-fn find<'p>(locale: &str, pick: impl Fn(&'p Entry) -> Option<&'p str>) -> Option<&'p str> {
-    let table = &patterns().locales;
-    chain(locale).find_map(|name| table.get(name).and_then(&pick))
+fn find(
+    locale: &str,
+    pick: impl Fn(&'static Entry) -> Option<&'static str>,
+) -> Option<&'static str> {
+    chain(locale).find_map(|name| {
+        LOCALES
+            .binary_search_by(|(key, _)| (*key).cmp(name))
+            .ok()
+            .and_then(|at| pick(&LOCALES[at].1))
+    })
 }
 
 /// Fraction digits of a currency (ISO 4217, as CLDR gives them).
 pub(crate) fn currency_digits(code: &str) -> u8 {
-    patterns().fractions.get(code).copied().unwrap_or(2)
+    lookup(FRACTIONS, code).unwrap_or(2)
 }
 
 /// `digits` (the absolute value, already rounded, grouped and written in
 /// the locale's digits) in the locale's pattern for `style`.
-pub(crate) fn styled(locale: &str, style: Style<'_>, digits: &str, negative: bool) -> String {
+pub(crate) fn styled(locale: &str, style: Style<'_>, digits: &str, sign: Sign) -> String {
     let (pattern, symbol) = match style {
         Style::Percent => (
-            find(locale, |e| e.percent.as_deref()).unwrap_or("#,##0%"),
-            find(locale, |e| e.percent_sign.as_deref())
-                .unwrap_or("%")
-                .to_owned(),
+            find(locale, |e| e.percent).unwrap_or("#,##0%"),
+            find(locale, |e| e.percent_sign).unwrap_or("%").to_owned(),
         ),
         Style::Currency { code, display } => {
             let symbol = match display {
                 Display::Code => code,
-                Display::Symbol => {
-                    find(locale, |e| e.symbol.get(code).map(String::as_str)).unwrap_or(code)
-                }
-                Display::NarrowSymbol => {
-                    find(locale, |e| e.narrow.get(code).map(String::as_str)).unwrap_or(code)
-                }
+                Display::Symbol => find(locale, |e| lookup(e.symbol, code)).unwrap_or(code),
+                Display::NarrowSymbol => find(locale, |e| lookup(e.narrow, code)).unwrap_or(code),
             };
-            let standard = find(locale, |e| e.currency.as_deref()).unwrap_or("¤ #,##0.00");
+            let standard = find(locale, |e| e.currency).unwrap_or("¤ #,##0.00");
             // CLDR's pattern for a symbol whose letter would touch the
             // digits (`RUB 5.00`, not `RUB5.00`).
-            let pattern = match find(locale, |e| e.currency_alpha.as_deref()) {
+            let pattern = match find(locale, |e| e.currency_alpha) {
                 Some(alpha) if touches_letter(standard, symbol) => alpha,
                 _ => standard,
             };
@@ -139,13 +141,57 @@ pub(crate) fn styled(locale: &str, style: Style<'_>, digits: &str, negative: boo
     };
     let mut parts = pattern.splitn(2, ';');
     let positive = parts.next().unwrap_or(pattern);
-    let chosen = match (negative, parts.next()) {
-        (false, _) => positive.to_owned(),
-        (true, Some(explicit)) => explicit.to_owned(),
-        (true, None) => format!("-{positive}"),
+    // CLDR writes only the negative pattern; a plus sign takes the minus
+    // sign's place in it.
+    let chosen = match (sign, parts.next()) {
+        (Sign::None, _) => positive.to_owned(),
+        (_, Some(explicit)) => explicit.to_owned(),
+        (_, None) => format!("-{positive}"),
     };
-    let minus = find(locale, |e| e.minus.as_deref()).unwrap_or("-");
-    fill(&chosen, digits, &symbol, minus)
+    let shown = match sign {
+        Sign::Plus => find(locale, |e| e.plus).unwrap_or("+"),
+        _ => find(locale, |e| e.minus).unwrap_or("-"),
+    };
+    fill(&chosen, digits, &symbol, shown)
+}
+
+/// Which sign a number is shown with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sign {
+    /// No sign.
+    None,
+    /// The locale's minus sign.
+    Minus,
+    /// The locale's plus sign (`signDisplay: 'always'`).
+    Plus,
+}
+
+/// NaN or an infinity as the locale writes it (`не число`, `−∞`).
+pub(crate) fn non_finite(locale: &str, nan: bool, negative: bool) -> String {
+    if nan {
+        return find(locale, |e| e.nan).unwrap_or("NaN").to_owned();
+    }
+    let minus = find(locale, |e| e.minus).unwrap_or("-");
+    if negative {
+        format!("{minus}∞")
+    } else {
+        "∞".to_owned()
+    }
+}
+
+/// `host.nonFinite(locale, isNaN, negative)`: see [`non_finite`].
+pub(crate) fn non_finite_of(
+    _this: &JsValue,
+    args: &[JsValue],
+    _context: &mut Context,
+) -> JsResult<JsValue> {
+    let locale = args
+        .first()
+        .and_then(JsValue::as_string)
+        .map(|s| text(&s))
+        .unwrap_or_default();
+    let flag = |i: usize| args.get(i).is_some_and(JsValue::to_boolean);
+    Ok(JsString::from(non_finite(&locale, flag(1), flag(2)).as_str()).into())
 }
 
 /// Whether `symbol`, put into `pattern`, would have a letter or digit next
@@ -207,7 +253,8 @@ fn fill(pattern: &str, digits: &str, symbol: &str, minus: &str) -> String {
     out
 }
 
-/// `host.numberStyle(locale, style, currency, display, digits, negative)`:
+/// `host.numberStyle(locale, style, currency, display, digits, sign)`
+/// (`sign` is `"-"`, `"+"` or `""`):
 /// the digits in the locale's pattern (see [`styled`]).
 pub(crate) fn number_style(
     _this: &JsValue,
@@ -221,7 +268,11 @@ pub(crate) fn number_style(
             .unwrap_or_default()
     };
     let (locale, style, code, display, digits) = (arg(0), arg(1), arg(2), arg(3), arg(4));
-    let negative = args.get(5).is_some_and(JsValue::to_boolean);
+    let sign = match arg(5).as_str() {
+        "-" => Sign::Minus,
+        "+" => Sign::Plus,
+        _ => Sign::None,
+    };
     let style = match (style.as_str(), display.as_str()) {
         ("percent", _) => Style::Percent,
         ("currency", display) => Style::Currency {
@@ -238,7 +289,7 @@ pub(crate) fn number_style(
                 .into());
         }
     };
-    Ok(JsString::from(styled(&locale, style, &digits, negative).as_str()).into())
+    Ok(JsString::from(styled(&locale, style, &digits, sign).as_str()).into())
 }
 
 /// `host.currencyDigits(code)`: the currency's fraction digits.
@@ -258,7 +309,7 @@ pub(crate) fn currency_digits_of(
 /// A date in the locale's numeric pattern (`M/d/y`, `dd.MM.y`), in ASCII
 /// digits.
 pub(crate) fn numeric_date(locale: &str, year: i64, month: u32, day: u32) -> String {
-    let pattern = find(locale, |e| e.date.as_deref()).unwrap_or("y-MM-dd");
+    let pattern = find(locale, |e| e.date).unwrap_or("y-MM-dd");
     let mut out = String::with_capacity(pattern.len() + 4);
     let mut chars = pattern.chars().peekable();
     while let Some(c) = chars.next() {
@@ -288,7 +339,7 @@ pub(crate) fn numeric_date(locale: &str, year: i64, month: u32, day: u32) -> Str
 
 /// A date and a time joined as the locale joins them.
 pub(crate) fn date_time(locale: &str, date: &str, time: &str) -> String {
-    find(locale, |e| e.date_time.as_deref())
+    find(locale, |e| e.date_time)
         .unwrap_or("{1} {0}")
         .replace("{1}", date)
         .replace("{0}", time)
@@ -341,9 +392,16 @@ mod tests {
     }
 
     #[test]
-    fn the_table_is_read() {
-        assert!(patterns().locales.contains_key("und"));
-        assert!(patterns().locales.contains_key("ru"));
+    fn the_table_is_sorted_and_holds_the_root() {
+        assert!(LOCALES.windows(2).all(|pair| pair[0].0 < pair[1].0));
+        assert!(FRACTIONS.windows(2).all(|pair| pair[0].0 < pair[1].0));
+        assert!(
+            LOCALES
+                .iter()
+                .all(|(_, e)| e.symbol.windows(2).all(|p| p[0].0 < p[1].0))
+        );
+        assert!(lookup(LOCALES, "und").is_some());
+        assert!(lookup(LOCALES, "ru").is_some());
         assert_eq!(currency_digits("JPY"), 0);
         assert_eq!(currency_digits("KWD"), 3);
         assert_eq!(currency_digits("RUB"), 2);
@@ -353,8 +411,9 @@ mod tests {
     fn chains_end_at_und() {
         assert_eq!(
             chain("sr-Latn-RS-u-nu-latn").collect::<Vec<_>>(),
-            ["sr-Latn-RS", "sr-Latn", "sr", "und"]
+            ["sr-Latn-RS", "sr-Latn", "und"]
         );
+        assert_eq!(chain("de-AT").collect::<Vec<_>>(), ["de-AT", "de", "und"]);
         assert_eq!(chain("und").collect::<Vec<_>>(), ["und"]);
     }
 
@@ -362,27 +421,27 @@ mod tests {
     fn currencies_read_as_chrome_writes_them() {
         let sym = Display::Symbol;
         assert_eq!(
-            styled("ru-RU", currency("RUB", sym), "2 770,00", false),
+            styled("ru-RU", currency("RUB", sym), "2 770,00", Sign::None),
             "2 770,00\u{a0}₽"
         );
         assert_eq!(
-            styled("de-DE", currency("EUR", sym), "1.234,50", false),
+            styled("de-DE", currency("EUR", sym), "1.234,50", Sign::None),
             "1.234,50\u{a0}€"
         );
         assert_eq!(
-            styled("en-US", currency("EUR", sym), "1,234.50", false),
+            styled("en-US", currency("EUR", sym), "1,234.50", Sign::None),
             "€1,234.50"
         );
         assert_eq!(
-            styled("en-US", currency("USD", sym), "5.00", true),
+            styled("en-US", currency("USD", sym), "5.00", Sign::Minus),
             "-$5.00"
         );
         assert_eq!(
-            styled("en-US", currency("RUB", sym), "5.00", false),
+            styled("en-US", currency("RUB", sym), "5.00", Sign::None),
             "RUB\u{a0}5.00"
         );
         assert_eq!(
-            styled("en-US", currency("USD", Display::Code), "5.00", false),
+            styled("en-US", currency("USD", Display::Code), "5.00", Sign::None),
             "USD\u{a0}5.00"
         );
         assert_eq!(
@@ -390,16 +449,16 @@ mod tests {
                 "en-CA",
                 currency("USD", Display::NarrowSymbol),
                 "5.00",
-                false
+                Sign::None
             ),
             "$5.00"
         );
         assert_eq!(
-            styled("nl-NL", currency("EUR", sym), "5,00", true),
+            styled("nl-NL", currency("EUR", sym), "5,00", Sign::Minus),
             "€\u{a0}-5,00"
         );
         assert_eq!(
-            styled("sv-SE", currency("SEK", sym), "5,00", true),
+            styled("sv-SE", currency("SEK", sym), "5,00", Sign::Minus),
             "\u{2212}5,00\u{a0}kr"
         );
     }
@@ -418,9 +477,33 @@ mod tests {
     }
 
     #[test]
+    fn signs_and_non_finite_numbers_read_as_chrome_writes_them() {
+        let usd = currency("USD", Display::Symbol);
+        assert_eq!(styled("en-US", usd, "5.00", Sign::Plus), "+$5.00");
+        assert_eq!(
+            styled(
+                "zh-Hant-TW",
+                currency("TWD", Display::Symbol),
+                "5.00",
+                Sign::None
+            ),
+            "$5.00"
+        );
+        assert_eq!(non_finite("ru-RU", true, false), "не\u{a0}число");
+        assert_eq!(non_finite("sv-SE", false, true), "\u{2212}∞");
+        assert_eq!(non_finite("en", false, false), "∞");
+    }
+
+    #[test]
     fn percents_read_as_chrome_writes_them() {
-        assert_eq!(styled("ru-RU", Style::Percent, "26", false), "26\u{a0}%");
-        assert_eq!(styled("en-US", Style::Percent, "26", false), "26%");
-        assert_eq!(styled("de", Style::Percent, "26", true), "-26\u{a0}%");
+        assert_eq!(
+            styled("ru-RU", Style::Percent, "26", Sign::None),
+            "26\u{a0}%"
+        );
+        assert_eq!(styled("en-US", Style::Percent, "26", Sign::None), "26%");
+        assert_eq!(
+            styled("de", Style::Percent, "26", Sign::Minus),
+            "-26\u{a0}%"
+        );
     }
 }

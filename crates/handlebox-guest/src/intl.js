@@ -21,6 +21,7 @@
   var defineProperty = Object.defineProperty;
   var create = Object.create;
   var arraySlice = call.bind(Array.prototype.slice);
+  var hasOwn = call.bind(Object.prototype.hasOwnProperty);
   var numberValue = call.bind(Number.prototype.valueOf);
   var toUpper = call.bind(String.prototype.toUpperCase);
   var test = call.bind(RegExp.prototype.test);
@@ -32,8 +33,17 @@
   var CURRENCY_CODE = /^[A-Za-z]{3}$/;
   var DECIMAL = /^(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/;
 
+  var canonicalLocales = Intl.getCanonicalLocales;
+
+  // The page's language as a locale; `en-US` when it has none, or one
+  // that is not a language tag (`ru_RU`, `en-US,en;q=0.9`).
   function language() {
-    return host.page('language') || 'en-US';
+    var tag = host.page('language');
+    try {
+      return tag ? canonicalLocales(tag)[0] : 'en-US';
+    } catch (e) {
+      return 'en-US';
+    }
   }
 
   // `args` with the page's language for its locales when they are missing.
@@ -77,22 +87,33 @@
     );
   }
 
+  // An integer option of `options` within [low, high], as ECMA-402's
+  // GetNumberOption reads it.
+  function digitOption(options, name, low, high) {
+    var value = options[name];
+    if (value === undefined) {
+      return undefined;
+    }
+    value = +value;
+    if (value !== value || value < low || value > high) {
+      throw new RangeErrorCtor(name + ' value is out of range.');
+    }
+    return Math.floor(value);
+  }
+
   // ECMA-402's fraction digits, from the options and the style's defaults.
   function fractionDigits(options, minimumDefault, maximumDefault) {
-    var minimum = options.minimumFractionDigits;
-    var maximum = options.maximumFractionDigits;
+    var minimum = digitOption(options, 'minimumFractionDigits', 0, 100);
+    var maximum = digitOption(options, 'maximumFractionDigits', 0, 100);
     if (minimum === undefined && maximum === undefined) {
       return [minimumDefault, maximumDefault];
     }
     if (minimum === undefined) {
-      maximum = +maximum;
       return [Math.min(minimumDefault, maximum), maximum];
     }
-    minimum = +minimum;
     if (maximum === undefined) {
       return [minimum, Math.max(minimum, maximumDefault)];
     }
-    maximum = +maximum;
     if (minimum > maximum) {
       throw new RangeErrorCtor('maximumFractionDigits value is out of range.');
     }
@@ -111,6 +132,47 @@
   }
 
   var NativeNumberFormat = Intl.NumberFormat;
+  var NativeLocale = Intl.Locale;
+
+  // The locale the CLDR patterns are looked up by: with its script only
+  // when that is not its language's own (`zh-TW` is `zh-Hant-TW`, whose
+  // patterns are not `zh`'s; `ru-RU` stays `ru-RU`).
+  function patternLocale(tag) {
+    try {
+      var full = new NativeLocale(tag).maximize();
+      var own = new NativeLocale(full.language).maximize().script;
+      var name = full.language;
+      if (full.script && full.script !== own) {
+        name += '-' + full.script;
+      }
+      return full.region ? name + '-' + full.region : name;
+    } catch (e) {
+      return tag;
+    }
+  }
+
+  var SIGN_DISPLAYS = ['auto', 'never', 'always', 'exceptZero', 'negative'];
+  // Directed rounding modes, as they read for the magnitude of a negative
+  // number (its digits are formatted without their sign).
+  var MIRRORED = { floor: 'ceil', ceil: 'floor', halfFloor: 'halfCeil', halfCeil: 'halfFloor' };
+  var NONZERO = /[1-9]/;
+
+  // The sign shown, by `signDisplay`, for a number that is `negative` and
+  // whose shown digits are all zero or not.
+  function signOf(display, negative, zero) {
+    switch (display) {
+      case 'never':
+        return '';
+      case 'always':
+        return negative ? '-' : '+';
+      case 'exceptZero':
+        return zero ? '' : negative ? '-' : '+';
+      case 'negative':
+        return negative && !zero ? '-' : '';
+      default:
+        return negative ? '-' : '';
+    }
+  }
 
   // An `Intl.NumberFormat` for `style: 'currency'` or `'percent'`.
   function styledNumberFormat(locales, options, style) {
@@ -136,9 +198,9 @@
           'Value ' + display + ' out of range for Intl.NumberFormat options property currencyDisplay'
         );
       }
-      var sign = options.currencySign;
-      if (sign !== undefined && String(sign) !== 'standard') {
-        throw unsupported('currencySign', String(sign));
+      var currencySign = options.currencySign;
+      if (currencySign !== undefined && String(currencySign) !== 'standard') {
+        throw unsupported('currencySign', String(currencySign));
       }
       digits = host.currencyDigits(code);
     }
@@ -146,14 +208,27 @@
     if (notation !== undefined && String(notation) !== 'standard') {
       throw unsupported('notation', String(notation));
     }
+    var signDisplay = options.signDisplay === undefined ? 'auto' : String(options.signDisplay);
+    if (SIGN_DISPLAYS.indexOf(signDisplay) < 0) {
+      throw new RangeErrorCtor(
+        'Value ' + signDisplay + ' out of range for Intl.NumberFormat options property signDisplay'
+      );
+    }
+    var roundingMode = options.roundingMode === undefined ? undefined : String(options.roundingMode);
     var decimal = {
       minimumIntegerDigits: options.minimumIntegerDigits,
       useGrouping: options.useGrouping,
-      roundingMode: options.roundingMode,
+      roundingMode: roundingMode,
+      roundingIncrement: options.roundingIncrement,
+      roundingPriority: options.roundingPriority,
+      trailingZeroDisplay: options.trailingZeroDisplay,
+      numberingSystem: options.numberingSystem,
     };
-    if (options.minimumSignificantDigits !== undefined || options.maximumSignificantDigits !== undefined) {
-      decimal.minimumSignificantDigits = options.minimumSignificantDigits;
-      decimal.maximumSignificantDigits = options.maximumSignificantDigits;
+    var minimumSignificant = options.minimumSignificantDigits;
+    var maximumSignificant = options.maximumSignificantDigits;
+    if (minimumSignificant !== undefined || maximumSignificant !== undefined) {
+      decimal.minimumSignificantDigits = minimumSignificant;
+      decimal.maximumSignificantDigits = maximumSignificant;
     } else {
       var fraction = fractionDigits(options, digits, digits);
       decimal.minimumFractionDigits = fraction[0];
@@ -161,19 +236,42 @@
     }
     var inner = new NativeNumberFormat(locales === undefined ? language() : locales, decimal);
     var locale = inner.resolvedOptions().locale;
-    var innerFormat = inner.format;
+    var patterns = patternLocale(locale);
+    var positiveFormat = inner.format;
+    var negativeFormat;
+    // The digits of a negative number's magnitude, rounded as the signed
+    // number is.
+    function magnitudeOf(negative) {
+      if (!negative || !hasOwn(MIRRORED, roundingMode)) {
+        return positiveFormat;
+      }
+      if (negativeFormat === undefined) {
+        decimal.roundingMode = MIRRORED[roundingMode];
+        negativeFormat = new NativeNumberFormat(locale, decimal).format;
+      }
+      return negativeFormat;
+    }
 
     var format = function (value) {
-      var x = +value;
-      var negative = x < 0 || (x === 0 && 1 / x < 0);
-      var magnitude = abs(x);
+      var negative;
       var text;
-      if (isFinite(magnitude)) {
-        text = innerFormat(style === 'percent' ? hundredfold(magnitude) : magnitude);
+      if (typeof value === 'bigint') {
+        negative = value < 0;
+        var whole = negative ? -value : value;
+        text = magnitudeOf(negative)(style === 'percent' ? String(whole) + '00' : whole);
       } else {
-        text = x !== x ? 'NaN' : '∞';
+        var x = +value;
+        negative = x < 0 || (x === 0 && 1 / x < 0);
+        var magnitude = abs(x);
+        if (isFinite(magnitude)) {
+          text = magnitudeOf(negative)(style === 'percent' ? hundredfold(magnitude) : magnitude);
+        } else {
+          text = host.nonFinite(patterns, x !== x, false);
+          negative = negative && x === x;
+        }
       }
-      return host.numberStyle(locale, style, code, display, text, negative);
+      var sign = signOf(signDisplay, negative, !test(NONZERO, text));
+      return host.numberStyle(patterns, style, code, display, text, sign);
     };
     var formatter = create(NativeNumberFormat.prototype);
     defineProperty(formatter, 'format', {
@@ -188,6 +286,7 @@
         resolved.currencyDisplay = display;
         resolved.currencySign = 'standard';
       }
+      resolved.signDisplay = signDisplay;
       return resolved;
     });
     return formatter;
@@ -202,7 +301,24 @@
     if (style === 'currency' || style === 'percent') {
       return styledNumberFormat(args[0], Object(options), style);
     }
-    return construct(target, withLanguage(args, 0), newTarget);
+    var formatter = construct(target, withLanguage(args, 0), newTarget);
+    var nativeFormat = formatter.format;
+    var patterns = patternLocale(formatter.resolvedOptions().locale);
+    // Boa throws for NaN and ±Infinity; a browser writes them.
+    var format = function (value) {
+      if (typeof value !== 'bigint') {
+        var x = Number(value);
+        if (!isFinite(x)) {
+          return host.nonFinite(patterns, x !== x, x < 0);
+        }
+      }
+      return nativeFormat(value);
+    };
+    defineProperty(formatter, 'format', {
+      get: function () { return format; },
+      configurable: true,
+    });
+    return formatter;
   }
 
   wrapConstructor('NumberFormat', buildNumberFormat);
@@ -264,7 +380,7 @@
   }
 
   function numericDate(date, locale) {
-    return host.numericDate(locale, utcYear(date), utcMonth(date) + 1, utcDay(date));
+    return host.numericDate(patternLocale(locale), utcYear(date), utcMonth(date) + 1, utcDay(date));
   }
 
   var nativeDateString = Date.prototype.toLocaleDateString;
@@ -293,7 +409,7 @@
         var locale = latinLocale(locales);
         if (locale !== undefined) {
           var clock = apply(nativeTimeString, this, [locale, options]);
-          return host.dateTime(locale, numericDate(this, locale), clock);
+          return host.dateTime(patternLocale(locale), numericDate(this, locale), clock);
         }
       }
       return apply(nativeString, this, withLanguage(arguments, 0));
@@ -314,13 +430,13 @@
   method(Number.prototype, 'toLocaleString', {
     toLocaleString: function () {
       var x = numberValue(this);
-      if (x !== x) {
-        return 'NaN';
-      }
-      if (!isFinite(x) && (arguments[1] === undefined || arguments[1] === null)) {
-        return x < 0 ? '-∞' : '∞';
-      }
       return new NumberFormat(arguments[0], arguments[1]).format(x);
+    },
+  }.toLocaleString);
+  var bigIntValue = call.bind(BigInt.prototype.valueOf);
+  method(BigInt.prototype, 'toLocaleString', {
+    toLocaleString: function () {
+      return new NumberFormat(arguments[0], arguments[1]).format(bigIntValue(this));
     },
   }.toLocaleString);
   wrapMethod(Date.prototype, 'toLocaleTimeString', 0);

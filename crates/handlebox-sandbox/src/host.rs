@@ -351,10 +351,16 @@ pub(crate) fn add_calls(linker: &mut Linker<HostState>) -> wasmtime::Result<()> 
             let Some(memory) = guest_memory(&mut caller) else {
                 return -(Refusal::Other as i32);
             };
-            let request = memory
-                .data(&caller)
-                .get(ptr as usize..(ptr as usize).saturating_add(len as usize))
-                .map(<[u8]>::to_vec);
+            // A request is a marker, a locale and attributes: a few dozen
+            // bytes. A longer one is refused before anything is copied.
+            let request = (len as usize <= locale_data::MAX_REQUEST)
+                .then(|| {
+                    memory
+                        .data(&caller)
+                        .get(ptr as usize..(ptr as usize).saturating_add(len as usize))
+                        .map(<[u8]>::to_vec)
+                })
+                .flatten();
             let answer = match request {
                 Some(request) => locale_data::answer(&request),
                 None => Err(Refusal::InvalidRequest),

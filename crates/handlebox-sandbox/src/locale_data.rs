@@ -15,6 +15,10 @@ use std::sync::LazyLock;
 
 use icu_provider::prelude::*;
 
+/// Longest request the host reads: the marker, flags, a locale of at most
+/// 255 bytes and its attributes.
+pub(crate) const MAX_REQUEST: usize = 1024;
+
 /// Flag bits of a request's second byte.
 const DRY: u8 = 1;
 const SILENT: u8 = 2;
