@@ -5,7 +5,8 @@
 // - the page's `language` is the default locale, as a browser's own
 //   language is (Boa alone would use the root locale, `und`);
 // - `style: 'currency'` and `style: 'percent'` (Boa formats the digits,
-//   number_style.rs puts them into the locale's pattern);
+//   cldr_patterns.rs puts them into the locale's pattern, with its sign,
+//   symbol and spacing);
 // - numeric dates as Chrome writes them (`11/29/2026`, `1.11.2026`; ICU4X
 //   writes `11/29/26`, `01.11.26`) for `toLocaleDateString` and
 //   `toLocaleString` with their default fields, in UTC (the sandbox's
@@ -344,7 +345,7 @@
 
   // Whether `options` asks for the default numeric date (year, month and
   // day, all numeric, or none named) in UTC, and nothing more; with
-  // `date: false`, for no date fields at all.
+  // `dateFields` false, whether it names no date field at all.
   function defaultDate(options, dateFields) {
     if (options === undefined) {
       return true;
