@@ -79,7 +79,7 @@ fn every_recorded_expression_gives_what_chrome_gave() {
             ));
         }
     }
-    assert_eq!(compared, 158, "every recorded row is compared");
+    assert_eq!(compared, 161, "every recorded row is compared");
     assert!(
         differences.is_empty(),
         "{} of {} expressions differ from Chrome:\n{}",

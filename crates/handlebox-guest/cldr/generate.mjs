@@ -1,14 +1,15 @@
 // Writes the CLDR patterns the guest formats with where Boa's `Intl` (on
 // ICU4X's data) lacks them or differs from Chrome: for each CLDR locale of
-// modern coverage, its standard currency and percent patterns, minus and
+// modern coverage, its standard currency and percent patterns, its
 // percent, plus and minus signs, how it writes NaN, its currency symbols,
 // its numeric date pattern (`yMd`: Chrome's `11/29/2026` where ICU4X
 // writes `11/29/26`) and how it joins a numeric date and a time; plus the
 // fraction digits of each currency.
 //
-// A locale is written only where it differs from its truncation parent
-// (`de-AT` from `de`, `de` from `und`), and the guest looks a locale up
-// the same way, so the file stays small.
+// A locale is written only where it differs from its parent (`de-AT` from
+// `de`, `de` from `und`; a script's parent is `und`: `zh-Hant` from `und`,
+// not `zh`), and the guest looks a locale up the same way, so the file
+// stays small. build.rs makes it static data in the guest.
 //
 //   npm ci && npm run generate
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';

@@ -72,24 +72,31 @@ pub(crate) enum Display {
     Code,
 }
 
-/// The locale and its parents up to `und`, most specific first; Unicode
-/// extensions (`-u-…`) are dropped. A locale that names a script
-/// (`zh-Hant`) has `und` as its parent, as in CLDR (`zh` is written in
-/// Hans); `intl.js` names the script only when it is not the language's
-/// own (`zh-Hant-TW`, but `ru-RU`).
+/// The names to look a locale up by, most specific first, ending with
+/// `und`. `intl.js` gives them as CLDR inherits (`zh-Hant-TW,zh-Hant`, or
+/// `zh-Hans-SG,zh-Hans,zh-SG,zh`); a single name (`de-AT`) walks up by
+/// dropping its last subtag, except that a script's parent is `und`, as
+/// in CLDR (`zh-Hant` is not `zh`, which is written in Hans). Unicode
+/// extensions (`-u-…`) are dropped.
 fn chain(locale: &str) -> impl Iterator<Item = &str> {
-    let base = locale.split("-u-").next().unwrap_or(locale);
-    let base = base.split("-x-").next().unwrap_or(base);
-    let mut next = Some(base);
-    std::iter::from_fn(move || {
-        let current = next?;
-        next = match current.rfind('-') {
-            Some(cut) if !is_script(&current[cut + 1..]) => Some(&current[..cut]),
-            _ if current != "und" => Some("und"),
-            _ => None,
-        };
-        Some(current)
-    })
+    let names: Vec<&str> = if locale.contains(',') {
+        locale.split(',').filter(|name| !name.is_empty()).collect()
+    } else {
+        let base = locale.split("-u-").next().unwrap_or(locale);
+        let base = base.split("-x-").next().unwrap_or(base);
+        let mut names = vec![base];
+        let mut current = base;
+        while let Some(cut) = current.rfind('-') {
+            if is_script(&current[cut + 1..]) {
+                break;
+            }
+            current = &current[..cut];
+            names.push(current);
+        }
+        names
+    };
+    let root = (names.last() != Some(&"und")).then_some("und");
+    names.into_iter().chain(root)
 }
 
 /// Whether a subtag is a script (`Hant`, `Latn`).
@@ -414,6 +421,10 @@ mod tests {
             ["sr-Latn-RS", "sr-Latn", "und"]
         );
         assert_eq!(chain("de-AT").collect::<Vec<_>>(), ["de-AT", "de", "und"]);
+        assert_eq!(
+            chain("zh-Hans-SG,zh-Hans,zh-SG,zh").collect::<Vec<_>>(),
+            ["zh-Hans-SG", "zh-Hans", "zh-SG", "zh", "und"]
+        );
         assert_eq!(chain("und").collect::<Vec<_>>(), ["und"]);
     }
 

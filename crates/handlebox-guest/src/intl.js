@@ -22,6 +22,9 @@
   var defineProperty = Object.defineProperty;
   var create = Object.create;
   var arraySlice = call.bind(Array.prototype.slice);
+  var concat = call.bind(Array.prototype.concat);
+  var join = call.bind(Array.prototype.join);
+  var isArray = Array.isArray;
   var hasOwn = call.bind(Object.prototype.hasOwnProperty);
   var numberValue = call.bind(Number.prototype.valueOf);
   var toUpper = call.bind(String.prototype.toUpperCase);
@@ -47,12 +50,22 @@
     }
   }
 
-  // `args` with the page's language for its locales when they are missing.
+  // `locales` with the page's language after them: a browser falls back
+  // to its own language when none of the requested locales has data (Boa
+  // alone would fall back to the root locale); and the page's language
+  // alone when none are requested.
+  function withFallback(locales) {
+    var fallback = language();
+    if (locales === undefined) {
+      return fallback;
+    }
+    return concat(isArray(locales) ? locales : [locales], [fallback]);
+  }
+
+  // `args` with the page's language as the fallback of its locales.
   function withLanguage(args, at) {
     var copy = arraySlice(args);
-    if (copy[at] === undefined) {
-      copy[at] = language();
-    }
+    copy[at] = withFallback(copy[at]);
     return copy;
   }
 
@@ -135,18 +148,29 @@
   var NativeNumberFormat = Intl.NumberFormat;
   var NativeLocale = Intl.Locale;
 
-  // The locale the CLDR patterns are looked up by: with its script only
-  // when that is not its language's own (`zh-TW` is `zh-Hant-TW`, whose
-  // patterns are not `zh`'s; `ru-RU` stays `ru-RU`).
+  // The names the CLDR patterns of `tag` are looked up by, most specific
+  // first, as CLDR inherits them: a script that is not the language's own
+  // never falls back to the language (`zh-TW` is `zh-Hant-TW`, then
+  // `zh-Hant`, whose patterns are not `zh`'s); the language's own script
+  // does (`zh-SG`: `zh-Hans-SG`, `zh-Hans`, `zh-SG`, `zh`). The root
+  // (`und`) comes last, added by cldr_patterns.rs.
   function patternLocale(tag) {
     try {
-      var full = new NativeLocale(tag).maximize();
-      var own = new NativeLocale(full.language).maximize().script;
-      var name = full.language;
-      if (full.script && full.script !== own) {
-        name += '-' + full.script;
+      var locale = new NativeLocale(tag);
+      if (locale.language === 'und') {
+        return 'und';
       }
-      return full.region ? name + '-' + full.region : name;
+      var full = locale.maximize();
+      var language = full.language;
+      var script = language + '-' + full.script;
+      var names = full.region ? [script + '-' + full.region, script] : [script];
+      if (new NativeLocale(language).maximize().script === full.script) {
+        if (full.region) {
+          names.push(language + '-' + full.region);
+        }
+        names.push(language);
+      }
+      return join(names, ',');
     } catch (e) {
       return tag;
     }
@@ -235,7 +259,7 @@
       decimal.minimumFractionDigits = fraction[0];
       decimal.maximumFractionDigits = fraction[1];
     }
-    var inner = new NativeNumberFormat(locales === undefined ? language() : locales, decimal);
+    var inner = new NativeNumberFormat(withFallback(locales), decimal);
     var locale = inner.resolvedOptions().locale;
     var patterns = patternLocale(locale);
     var positiveFormat = inner.format;
@@ -373,7 +397,7 @@
   // The locale Boa resolves `locales` to, when its digits are ASCII ones
   // and it names no calendar or numbering system of its own.
   function latinLocale(locales) {
-    var resolved = new NativeDateTimeFormat(locales === undefined ? language() : locales).resolvedOptions();
+    var resolved = new NativeDateTimeFormat(withFallback(locales)).resolvedOptions();
     if (resolved.numberingSystem !== 'latn' || resolved.calendar !== 'gregory' || indexOf(resolved.locale, '-u-') >= 0) {
       return undefined;
     }
