@@ -192,13 +192,14 @@ pub(crate) fn non_finite_of(
     args: &[JsValue],
     _context: &mut Context,
 ) -> JsResult<JsValue> {
-    let locale = args
-        .first()
-        .and_then(JsValue::as_string)
-        .map(|s| text(&s))
-        .unwrap_or_default();
+    let locale = string_arg(args, 0);
     let flag = |i: usize| args.get(i).is_some_and(JsValue::to_boolean);
     Ok(JsString::from(non_finite(&locale, flag(1), flag(2)).as_str()).into())
+}
+
+/// Whether `c` belongs to a pattern's number (`#,##0.00`).
+fn is_number(c: char) -> bool {
+    matches!(c, '#' | '0' | ',' | '.')
 }
 
 /// Whether `symbol`, put into `pattern`, would have a letter or digit next
@@ -208,7 +209,6 @@ fn touches_letter(pattern: &str, symbol: &str) -> bool {
     let Some(at) = positive.find('¤') else {
         return false;
     };
-    let is_number = |c: char| matches!(c, '#' | '0' | ',' | '.');
     let before_number = positive[at + '¤'.len_utf8()..]
         .chars()
         .next()
@@ -223,7 +223,6 @@ fn touches_letter(pattern: &str, symbol: &str) -> bool {
 /// `%` by the percent sign) and `-` by the locale's minus sign; an
 /// alphabetic symbol touching the digits gets CLDR's spacing.
 fn fill(pattern: &str, digits: &str, symbol: &str, minus: &str) -> String {
-    let is_number = |c: char| matches!(c, '#' | '0' | ',' | '.');
     let mut out = String::with_capacity(pattern.len() + digits.len() + symbol.len());
     let mut chars = pattern.chars().peekable();
     let mut last_was_symbol = false;
@@ -260,6 +259,15 @@ fn fill(pattern: &str, digits: &str, symbol: &str, minus: &str) -> String {
     out
 }
 
+/// The string argument at `index` of a native call from `intl.js`, or
+/// `""`.
+fn string_arg(args: &[JsValue], index: usize) -> String {
+    args.get(index)
+        .and_then(JsValue::as_string)
+        .map(|s| text(&s))
+        .unwrap_or_default()
+}
+
 /// `host.numberStyle(locale, style, currency, display, digits, sign)`
 /// (`sign` is `"-"`, `"+"` or `""`):
 /// the digits in the locale's pattern (see [`styled`]).
@@ -268,12 +276,7 @@ pub(crate) fn number_style(
     args: &[JsValue],
     _context: &mut Context,
 ) -> JsResult<JsValue> {
-    let arg = |i: usize| {
-        args.get(i)
-            .and_then(JsValue::as_string)
-            .map(|s| text(&s))
-            .unwrap_or_default()
-    };
+    let arg = |i: usize| string_arg(args, i);
     let (locale, style, code, display, digits) = (arg(0), arg(1), arg(2), arg(3), arg(4));
     let sign = match arg(5).as_str() {
         "-" => Sign::Minus,
@@ -305,11 +308,7 @@ pub(crate) fn currency_digits_of(
     args: &[JsValue],
     _context: &mut Context,
 ) -> JsResult<JsValue> {
-    let code = args
-        .first()
-        .and_then(JsValue::as_string)
-        .map(|s| text(&s))
-        .unwrap_or_default();
+    let code = string_arg(args, 0);
     Ok(JsValue::from(currency_digits(&code)))
 }
 
@@ -358,11 +357,7 @@ pub(crate) fn numeric_date_of(
     args: &[JsValue],
     context: &mut Context,
 ) -> JsResult<JsValue> {
-    let locale = args
-        .first()
-        .and_then(JsValue::as_string)
-        .map(|s| text(&s))
-        .unwrap_or_default();
+    let locale = string_arg(args, 0);
     let mut field =
         |i: usize| -> JsResult<f64> { args.get(i).map_or(Ok(f64::NAN), |v| v.to_number(context)) };
     let (year, month, day) = (field(1)?, field(2)?, field(3)?);
@@ -381,12 +376,7 @@ pub(crate) fn date_time_of(
     args: &[JsValue],
     _context: &mut Context,
 ) -> JsResult<JsValue> {
-    let arg = |i: usize| {
-        args.get(i)
-            .and_then(JsValue::as_string)
-            .map(|s| text(&s))
-            .unwrap_or_default()
-    };
+    let arg = |i: usize| string_arg(args, i);
     Ok(JsString::from(date_time(&arg(0), &arg(1), &arg(2)).as_str()).into())
 }
 

@@ -404,8 +404,9 @@
     return resolved.locale;
   }
 
-  function numericDate(date, locale) {
-    return host.numericDate(patternLocale(locale), utcYear(date), utcMonth(date) + 1, utcDay(date));
+  // The date in the numeric pattern found by `patterns` (see patternLocale).
+  function numericDate(date, patterns) {
+    return host.numericDate(patterns, utcYear(date), utcMonth(date) + 1, utcDay(date));
   }
 
   var nativeDateString = Date.prototype.toLocaleDateString;
@@ -417,7 +418,7 @@
       if (time === time && defaultDate(options, true)) {
         var locale = latinLocale(locales);
         if (locale !== undefined) {
-          return numericDate(this, locale);
+          return numericDate(this, patternLocale(locale));
         }
       }
       return apply(nativeDateString, this, withLanguage(arguments, 0));
@@ -434,7 +435,8 @@
         var locale = latinLocale(locales);
         if (locale !== undefined) {
           var clock = apply(nativeTimeString, this, [locale, options]);
-          return host.dateTime(patternLocale(locale), numericDate(this, locale), clock);
+          var patterns = patternLocale(locale);
+          return host.dateTime(patterns, numericDate(this, patterns), clock);
         }
       }
       return apply(nativeString, this, withLanguage(arguments, 0));
